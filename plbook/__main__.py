@@ -1,0 +1,5 @@
+"""`python -m plbook` is `plbook`."""
+
+from plbook.cli import main
+
+main()

@@ -1,0 +1,220 @@
+"""`{{ }}` values and `expect` expressions: one sandboxed Jinja2 environment, parsed once, checked early."""
+
+from __future__ import annotations
+
+import re
+import shlex
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+from functools import lru_cache
+from typing import Any
+
+from jinja2 import StrictUndefined, TemplateSyntaxError, nodes
+from jinja2.exceptions import SecurityError, UndefinedError
+from jinja2.parser import Parser
+from jinja2.sandbox import SandboxedEnvironment
+
+CONTEXT_NAMES = ("result", "inputs", "env", "vars", "secrets", "now")
+NAMESPACES = ("inputs", "env", "vars", "secrets")
+
+
+class ExpressionError(Exception):
+    """An expression that cannot be parsed or evaluated; the message says why in one sentence."""
+
+
+def days(n: float) -> timedelta:
+    """Give a span of `n` days, for `now - days(30)`."""
+    return timedelta(days=n)
+
+
+def hours(n: float) -> timedelta:
+    """Give a span of `n` hours."""
+    return timedelta(hours=n)
+
+
+def minutes(n: float) -> timedelta:
+    """Give a span of `n` minutes."""
+    return timedelta(minutes=n)
+
+
+def as_datetime(value: Any) -> datetime:
+    """Give an aware datetime for an ISO 8601 text (`Z` allowed) or a datetime."""
+    if isinstance(value, datetime):
+        moment = value
+    elif isinstance(value, str):
+        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    else:
+        raise ValueError(f"{value!r} is not a date and time")
+    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
+
+
+def has_index(indexes: Any, keys: dict[str, int], **options: Any) -> bool:
+    """Tell whether a list of indexes (a mongo `index_information` result) has this key pattern."""
+    wanted = list(keys.items())
+    for index in indexes or []:
+        if [tuple(k) for k in index.get("key", [])] == [tuple(k) for k in wanted] and all(
+            index.get(name) == value for name, value in options.items()
+        ):
+            return True
+    return False
+
+
+HELPERS = {
+    "days": days,
+    "hours": hours,
+    "minutes": minutes,
+    "as_datetime": as_datetime,
+    "has_index": has_index,
+}
+
+
+def _make_environment(**options: Any) -> SandboxedEnvironment:
+    environment = SandboxedEnvironment(undefined=StrictUndefined, autoescape=False, **options)
+    environment.globals.update(HELPERS)
+    environment.filters["as_datetime"] = as_datetime
+    return environment
+
+
+ENVIRONMENT = _make_environment()
+SHELL_ENVIRONMENT = _make_environment(finalize=lambda value: shlex.quote(str(value)))
+_SINGLE_EXPRESSION = re.compile(r"^\s*\{\{(.*)\}\}\s*$", re.DOTALL)
+
+
+def has_template(text: str) -> bool:
+    """Tell whether a string contains `{{ }}` or `{% %}` parts."""
+    return "{{" in text or "{%" in text
+
+
+@lru_cache(maxsize=65536)
+def parse_expression(source: str) -> nodes.Expr:
+    """Give the syntax tree of an `expect` or `save` expression."""
+    try:
+        parser = Parser(ENVIRONMENT, source, state="variable")
+        tree = parser.parse_expression()
+        if not parser.stream.eos:
+            raise TemplateSyntaxError(
+                f"unexpected '{parser.stream.current.value}' after the expression", 1
+            )
+    except TemplateSyntaxError as error:
+        raise ExpressionError(f"expression syntax: {error.message}") from None
+    return tree
+
+
+@lru_cache(maxsize=65536)
+def parse_template(source: str) -> nodes.Template:
+    """Give the syntax tree of a string with `{{ }}` parts."""
+    try:
+        return ENVIRONMENT.parse(source)
+    except TemplateSyntaxError as error:
+        raise ExpressionError(f"template syntax: {error.message}") from None
+
+
+@dataclass(frozen=True)
+class Reference:
+    """A `namespace.name` read by an expression, e.g. inputs.deployment_id."""
+
+    namespace: str
+    name: str
+
+
+def references(tree: nodes.Node) -> tuple[list[Reference], list[str], list[str]]:
+    """Give what a tree reads: namespaced names, bare names, and attributes starting with `__`."""
+    refs: list[Reference] = []
+    for node in tree.find_all((nodes.Getattr, nodes.Getitem)):
+        if isinstance(node.node, nodes.Name) and node.node.name in NAMESPACES:
+            if isinstance(node, nodes.Getattr):
+                refs.append(Reference(node.node.name, node.attr))
+            elif isinstance(node.arg, nodes.Const) and isinstance(node.arg.value, str):
+                refs.append(Reference(node.node.name, node.arg.value))
+    assigned = {n.name for n in tree.find_all(nodes.Name) if n.ctx in ("store", "param")}
+    names = [n.name for n in tree.find_all(nodes.Name) if n.ctx == "load" and n.name not in assigned]
+    dunders = [n.attr for n in tree.find_all(nodes.Getattr) if n.attr.startswith("__")]
+    dunders += [
+        n.arg.value
+        for n in tree.find_all(nodes.Getitem)
+        if isinstance(n.arg, nodes.Const) and isinstance(n.arg.value, str) and n.arg.value.startswith("__")
+    ]
+    return refs, names, dunders
+
+
+def known_names() -> set[str]:
+    """Give every bare name an expression may use."""
+    return set(CONTEXT_NAMES) | set(HELPERS) | set(ENVIRONMENT.globals)
+
+
+def evaluate(source: str, context: dict[str, Any]) -> Any:
+    """Give the value of an expression in `context`."""
+    parse_expression(source)
+    try:
+        return ENVIRONMENT.compile_expression(source, undefined_to_none=False)(**context)
+    except UndefinedError as error:
+        raise ExpressionError(f"{error.message}") from None
+    except SecurityError as error:
+        raise ExpressionError(f"not allowed: {error}") from None
+    except Exception as error:  # noqa: BLE001 - any failure of user code is a failed check
+        raise ExpressionError(f"{type(error).__name__}: {error}") from None
+
+
+def render(value: Any, context: dict[str, Any], *, shell: bool = False) -> Any:
+    """Give `value` with every `{{ }}` filled in, in nested lists and mappings too.
+
+    A string that is exactly one `{{ expression }}` keeps the expression's own type (a number,
+    a date), so `{lastResetAt: "{{ now - days(30) }}"}` stores a date. In shell commands every
+    substituted value is shell-quoted.
+    """
+    if isinstance(value, dict):
+        return {k: render(v, context, shell=shell) for k, v in value.items()}
+    if isinstance(value, list):
+        return [render(v, context, shell=shell) for v in value]
+    if not isinstance(value, str) or not has_template(value):
+        return value
+    single = _SINGLE_EXPRESSION.match(value)
+    if single and not shell and "}}" not in single.group(1) and "{%" not in value:
+        return evaluate(single.group(1).strip(), context)
+    environment = SHELL_ENVIRONMENT if shell else ENVIRONMENT
+    parse_template(value)
+    try:
+        return environment.from_string(value).render(**context)
+    except UndefinedError as error:
+        raise ExpressionError(f"{error.message}") from None
+    except SecurityError as error:
+        raise ExpressionError(f"not allowed: {error}") from None
+
+
+def now() -> datetime:
+    """Give the current time, timezone-aware in UTC, as `now` in expressions."""
+    return datetime.now(timezone.utc)
+
+
+def explain(source: str, context: dict[str, Any]) -> list[str]:
+    """Give the values an expression read, as `result.status was 200`, for a failed check."""
+    tree = parse_expression(source)
+    parts: list[str] = []
+    seen: set[str] = set()
+    for node in tree.find_all((nodes.Getattr, nodes.Getitem, nodes.Name)):
+        if isinstance(node, nodes.Name) and (node.name in HELPERS or node.name == "now"):
+            continue
+        text = _source_of(node)
+        if text is None or text in seen or any(text in s and s != text for s in seen):
+            continue
+        seen.add(text)
+        try:
+            value = evaluate(text, context)
+        except ExpressionError as error:
+            parts.append(f"{text}: {error}")
+            continue
+        shown = repr(value)
+        parts.append(f"{text} was {shown if len(shown) <= 200 else shown[:197] + '...'}")
+    return parts
+
+
+def _source_of(node: nodes.Node) -> str | None:
+    if isinstance(node, nodes.Name):
+        return node.name
+    if isinstance(node, nodes.Getattr):
+        inner = _source_of(node.node)
+        return f"{inner}.{node.attr}" if inner else None
+    if isinstance(node, nodes.Getitem) and isinstance(node.arg, nodes.Const):
+        inner = _source_of(node.node)
+        return f"{inner}[{node.arg.value!r}]" if inner else None
+    return None

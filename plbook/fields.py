@@ -1,0 +1,64 @@
+"""Field types shared by the procedure model and every step kind: durations, names, strictness."""
+
+from __future__ import annotations
+
+import re
+from typing import Annotated, Any
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PlainSerializer
+
+DURATION_HINT = "write a number with a unit, e.g. 500ms, 5s, 2m, 1h or 1h30m"
+_DURATION_PART = re.compile(r"(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)")
+_UNIT_SECONDS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0}
+
+
+def parse_duration(value: Any) -> float:
+    """Give the number of seconds a duration such as `2m30s`, `500ms` or `5` stands for."""
+    if isinstance(value, bool):
+        raise ValueError(f"{value!r} is not a duration; {DURATION_HINT}")
+    if isinstance(value, (int, float)):
+        return float(value)
+    if not isinstance(value, str):
+        raise ValueError(f"expected a duration; {DURATION_HINT}")
+    text = value.strip().replace(" ", "")
+    parts = _DURATION_PART.findall(text)
+    if not text or "".join(n + u for n, u in parts) != text:
+        raise ValueError(f"'{value}' is not a duration; {DURATION_HINT}")
+    return sum(float(number) * _UNIT_SECONDS[unit] for number, unit in parts)
+
+
+def format_duration(seconds: float) -> str:
+    """Give a short human form of a duration: `500ms`, `5s`, `2m`, `1h30m`."""
+    if seconds < 1:
+        return f"{round(seconds * 1000)}ms"
+    whole = int(seconds)
+    if whole != seconds:
+        return f"{seconds:g}s"
+    hours, rest = divmod(whole, 3600)
+    minutes, secs = divmod(rest, 60)
+    text = (f"{hours}h" if hours else "") + (f"{minutes}m" if minutes else "")
+    return text + (f"{secs}s" if secs or not text else "")
+
+
+Duration = Annotated[
+    float,
+    BeforeValidator(parse_duration, json_schema_input_type=str | float),
+    PlainSerializer(format_duration, return_type=str),
+    Field(gt=0),
+]
+"""A positive duration in seconds, written in YAML as `5s`, `2m`, `500ms` or a number of seconds."""
+
+ID_PATTERN = r"^[a-z0-9][a-z0-9-]*$"
+NAME_PATTERN = r"^[A-Za-z_][A-Za-z0-9_]*$"
+
+Identifier = Annotated[str, Field(pattern=ID_PATTERN)]
+"""A procedure or step id: lowercase letters, digits and dashes, like `rollback-railway`."""
+
+Name = Annotated[str, Field(pattern=NAME_PATTERN)]
+"""An input, value, secret or variable name usable in `{{ }}`: letters, digits and underscores."""
+
+
+class Strict(BaseModel):
+    """A part of the format: unknown keys are errors, names as written in YAML."""
+
+    model_config = ConfigDict(extra="forbid", populate_by_name=True, frozen=True)

@@ -1,0 +1,194 @@
+"""Rules across procedures: references resolve, ids are unique, every `{{ }}` name is declared."""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Iterator
+from typing import Any
+
+from pydantic import BaseModel
+
+from plbook import expr
+from plbook.errors import Problem
+from plbook.load import Catalog, Loaded
+
+Path = tuple[str | int, ...]
+
+
+def lint_catalog(catalog: Catalog) -> list[Problem]:
+    """Give every cross-procedure problem in the catalog."""
+    problems: list[Problem] = []
+    for loaded in catalog.procedures.values():
+        problems.extend(lint_procedure(loaded, catalog))
+    problems.extend(_call_cycles(catalog))
+    return problems
+
+
+def _strings(value: Any, path: Path) -> Iterator[tuple[Path, str]]:
+    """Give every string inside a value, with its path, keys included."""
+    if isinstance(value, BaseModel):
+        for name, field in type(value).model_fields.items():
+            if name == "id":
+                continue
+            yield from _strings(getattr(value, name), path + (field.alias or name,))
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            yield from _strings(item, path + (key,))
+    elif isinstance(value, (list, tuple)):
+        for index, item in enumerate(value):
+            yield from _strings(item, path + (index,))
+    elif isinstance(value, str):
+        yield path, value
+
+
+class _ProcedureLinter:
+    def __init__(self, loaded: Loaded, catalog: Catalog) -> None:
+        self.loaded = loaded
+        self.procedure = loaded.procedure
+        self.catalog = catalog
+        self.problems: list[Problem] = []
+        environments = catalog.environments.environments if catalog.environments else {}
+        self.env_values: dict[str, set[str]] = {
+            name: set(environment.values) | {"name"} for name, environment in environments.items()
+        }
+        self.secrets = set(self.procedure.requires.secrets)
+        for environment in environments.values():
+            self.secrets |= set(environment.secrets)
+
+    def report(self, path: Path, message: str, *, key: bool = False) -> None:
+        line, column = self.loaded.positions.of(path, key=key)
+        self.problems.append(Problem(self.procedure.source, line, column, message))
+
+    def run(self) -> list[Problem]:
+        seen: dict[str, int] = {}
+        saved: set[str] = set()
+        for index, step in enumerate(self.procedure.steps):
+            path: Path = ("steps", index)
+            if step.id in seen:
+                self.report(path + ("id",), f"duplicate step id '{step.id}' (step {seen[step.id] + 1} "
+                            "has it too); give each step its own id")
+            seen.setdefault(step.id, index)
+            self.check_references(step, path)
+            self.check_values(step, path, saved, result_available=False)
+            saved |= set(step.save)
+        for index, related in enumerate(self.procedure.see_also):
+            self.check_procedure_exists(related, ("see_also", index))
+        return self.problems
+
+    def check_procedure_exists(self, procedure_id: str, path: Path) -> bool:
+        if procedure_id in self.catalog.procedures:
+            return True
+        close = difflib.get_close_matches(procedure_id, self.catalog.procedures, n=1)
+        hint = f"; did you mean '{close[0]}'?" if close else "; create it or fix the id"
+        self.report(path, f"no procedure '{procedure_id}'{hint}")
+        return False
+
+    def check_references(self, step: Any, path: Path) -> None:
+        if step.on_failure.run:
+            self.check_procedure_exists(step.on_failure.run, path + ("on_failure", "run"))
+        if step.kind != "procedure":
+            return
+        call = step.spec
+        if not self.check_procedure_exists(call.id, path + ("procedure",)):
+            return
+        target = self.catalog.procedures[call.id].procedure
+        for name in call.inputs:
+            if name not in target.inputs:
+                self.report(path + ("procedure", "inputs", name),
+                            f"'{call.id}' has no input '{name}'; it takes: {', '.join(target.inputs) or 'none'}",
+                            key=True)
+        for name, declared in target.inputs.items():
+            if declared.required and declared.default is None and name not in call.inputs:
+                self.report(path + ("procedure",),
+                            f"'{call.id}' needs input '{name}'; add it under `inputs:` of this call")
+
+    def check_values(self, step: Any, path: Path, saved: set[str], result_available: bool) -> None:
+        for expression_path, source in [(("expect", i), e) for i, e in enumerate(step.expect)] + [
+            (("save", name), e) for name, e in step.save.items()
+        ]:
+            try:
+                tree = expr.parse_expression(source)
+            except expr.ExpressionError as error:
+                self.report(path + expression_path, f"{error}: {source!r}")
+                continue
+            self.check_tree(tree, path + expression_path, saved, result=True)
+        for value_path, text in _strings(step.spec, (step.kind,)):
+            if not expr.has_template(text):
+                continue
+            try:
+                tree = expr.parse_template(text)
+            except expr.ExpressionError as error:
+                self.report(path + value_path, f"{error}: {text!r}")
+                continue
+            self.check_tree(tree, path + value_path, saved, result=False)
+        for field_name in ("title", "description"):
+            text = getattr(step, field_name)
+            if text and expr.has_template(text):
+                try:
+                    self.check_tree(expr.parse_template(text), path + (field_name,), saved, result=False)
+                except expr.ExpressionError as error:
+                    self.report(path + (field_name,), f"{error}: {text!r}")
+
+    def check_tree(self, tree: Any, path: Path, saved: set[str], result: bool) -> None:
+        references, names, dunders = expr.references(tree)
+        for dunder in dunders:
+            self.report(path, f"expressions may not reach for '{dunder}'; read values, not Python internals")
+        allowed = expr.known_names() - ({"result"} if not result else set())
+        for name in names:
+            if name not in allowed:
+                close = difflib.get_close_matches(name, allowed, n=1)
+                hint = f"; did you mean '{close[0]}'?" if close else ""
+                where = " (result exists only in expect and save)" if name == "result" else ""
+                self.report(path, f"unknown name '{name}'{where}{hint}")
+        for ref in references:
+            self.check_reference(ref, path, saved)
+
+    def check_reference(self, ref: expr.Reference, path: Path, saved: set[str]) -> None:
+        if ref.namespace == "inputs" and ref.name not in self.procedure.inputs:
+            self.report(path, f"input '{ref.name}' is not declared; add it under `inputs:`"
+                        + _did_you_mean(ref.name, self.procedure.inputs))
+        elif ref.namespace == "secrets" and ref.name not in self.secrets:
+            self.report(path, f"secret '{ref.name}' is not declared; add it to `requires.secrets:`"
+                        + _did_you_mean(ref.name, self.secrets))
+        elif ref.namespace == "vars" and ref.name not in saved:
+            self.report(path, f"vars.{ref.name} is not saved by an earlier step; add `save: "
+                        f"{{{ref.name}: ...}}` to a step before this one" + _did_you_mean(ref.name, saved))
+        elif ref.namespace == "env":
+            missing = sorted(name for name, values in self.env_values.items() if ref.name not in values)
+            if missing:
+                known = set.union(*self.env_values.values()) if self.env_values else set()
+                self.report(path, f"env.{ref.name} is not a value of environment {', '.join(missing)}; "
+                            "add it under `values:` in environments.yaml" + _did_you_mean(ref.name, known))
+
+
+def _did_you_mean(name: str, options: Any) -> str:
+    close = difflib.get_close_matches(name, list(options), n=1)
+    return f" (did you mean '{close[0]}'?)" if close else ""
+
+
+def lint_procedure(loaded: Loaded, catalog: Catalog) -> list[Problem]:
+    """Give the problems of one procedure that need the rest of the catalog to see."""
+    return _ProcedureLinter(loaded, catalog).run()
+
+
+def _call_cycles(catalog: Catalog) -> list[Problem]:
+    calls = {
+        pid: [(i, s.spec.id) for i, s in enumerate(l.procedure.steps) if s.kind == "procedure"]
+        for pid, l in catalog.procedures.items()
+    }
+    problems: list[Problem] = []
+
+    def visit(pid: str, trail: list[str]) -> None:
+        for index, callee in calls.get(pid, []):
+            if callee == trail[0]:
+                loaded = catalog.procedures[pid]
+                line, column = loaded.positions.of(("steps", index, "procedure"))
+                cycle = " -> ".join(trail + [callee])
+                problems.append(Problem(loaded.procedure.source, line, column,
+                                        f"procedures call each other in a loop: {cycle}; break the loop"))
+            elif callee not in trail and callee in calls:
+                visit(callee, trail + [callee])
+
+    for pid in calls:
+        visit(pid, [pid])
+    return problems

@@ -1,0 +1,294 @@
+"""Procedure files to validated models; every problem points at its file, line and column."""
+
+from __future__ import annotations
+
+import difflib
+import types
+import typing
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ValidationError
+
+from plbook.errors import PlbookError, Problem
+from plbook.model import EnvironmentsFile, Procedure
+from plbook.yamlsource import Positions, parse_yaml
+
+ENVIRONMENTS_FILE = "environments.yaml"
+DEFAULT_DIRECTORY = Path("procedures")
+
+
+@dataclass
+class Loaded:
+    """A procedure with the positions of its parts, for later cross-procedure checks."""
+
+    procedure: Procedure
+    positions: Positions
+
+
+@dataclass
+class Catalog:
+    """Every procedure of a runbook, the environments, and what was wrong with any of them."""
+
+    procedures: dict[str, Loaded] = field(default_factory=dict)
+    environments: EnvironmentsFile | None = None
+    environments_file: str = ""
+    environments_positions: Positions = field(default_factory=Positions)
+    problems: list[Problem] = field(default_factory=list)
+
+    def get(self, procedure_id: str) -> Procedure:
+        """Give the procedure with this id, or a user error naming the ones that exist."""
+        if procedure_id not in self.procedures:
+            close = difflib.get_close_matches(procedure_id, self.procedures, n=3)
+            hint = f"; did you mean {', '.join(close)}?" if close else "; `plbook list` shows them"
+            raise PlbookError(f"no procedure '{procedure_id}'{hint}")
+        return self.procedures[procedure_id].procedure
+
+
+def read_text(path: Path) -> str:
+    """Give a file's text, or a user error when it is missing, binary or not UTF-8."""
+    name = str(path)
+    try:
+        raw = path.read_bytes()
+    except OSError as error:
+        raise PlbookError.at(name, 1, 1, f"cannot read the file: {error.strerror}") from None
+    if b"\0" in raw:
+        raise PlbookError.at(name, 1, 1, "binary file, not YAML text; remove it or save it as UTF-8 YAML")
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError as error:
+        line = raw[: error.start].count(b"\n") + 1
+        raise PlbookError.at(name, line, 1, "not UTF-8 text; save the file as UTF-8") from None
+
+
+def _mapping_document(path: Path, what: str) -> tuple[dict[str, Any], Positions]:
+    name = str(path)
+    data, positions = parse_yaml(read_text(path), name)
+    if data is None:
+        raise PlbookError.at(name, 1, 1, f"the file is empty; {what}")
+    if not isinstance(data, dict):
+        raise PlbookError.at(name, 1, 1, f"the top level must be a mapping of keys; {what}")
+    return data, positions
+
+
+def load_procedure(path: Path) -> Loaded:
+    """Give the procedure in one file, or a user error listing every problem in it."""
+    what = "a procedure needs title, summary, category and steps (`plbook new ID` writes one)"
+    data, positions = _mapping_document(path, what)
+    procedure = validate_model(Procedure, data, positions, str(path))
+    if procedure.id is not None and procedure.id != path.stem:
+        line, column = positions.of(("id",))
+        raise PlbookError.at(
+            str(path), line, column,
+            f"id '{procedure.id}' does not match the file name; write id: {path.stem} or remove it",
+        )
+    procedure = procedure.model_copy(update={"id": path.stem})
+    procedure._source = str(path)
+    return Loaded(procedure, positions)
+
+
+def load_environments(path: Path) -> tuple[EnvironmentsFile, Positions]:
+    """Give the environments file, validated, with positions."""
+    data, positions = _mapping_document(path, "it needs `environments:` with production, staging, sandbox")
+    environments = validate_model(EnvironmentsFile, data, positions, str(path))
+    if environments.default not in environments.environments:
+        line, column = positions.of(("default",))
+        raise PlbookError.at(
+            str(path), line, column,
+            f"default environment '{environments.default}' is not defined under `environments:`",
+        )
+    return environments, positions
+
+
+def procedure_files(paths: list[Path]) -> tuple[list[Path], Path | None]:
+    """Give the procedure files under `paths` (files or folders) and the environments file."""
+    files: list[Path] = []
+    environments: Path | None = None
+    for path in paths:
+        candidates = sorted(path.glob("*.yaml")) + sorted(path.glob("*.yml")) if path.is_dir() else [path]
+        for candidate in candidates:
+            if candidate.name == ENVIRONMENTS_FILE:
+                environments = candidate
+            else:
+                files.append(candidate)
+        if path.is_dir() and (path / ENVIRONMENTS_FILE).exists():
+            environments = path / ENVIRONMENTS_FILE
+    if environments is None and paths:
+        beside = (paths[0] if paths[0].is_dir() else paths[0].parent) / ENVIRONMENTS_FILE
+        environments = beside if beside.exists() else None
+    return files, environments
+
+
+def load_catalog(paths: list[Path] | None = None) -> Catalog:
+    """Give every procedure and environment under `paths`, collecting problems rather than stopping."""
+    from plbook.lint import lint_catalog
+
+    catalog = Catalog()
+    for path in paths or [DEFAULT_DIRECTORY]:
+        if not path.exists():
+            raise PlbookError(f"{path}: no such file or folder; give the procedures folder or a file")
+    files, environments_path = procedure_files(paths or [DEFAULT_DIRECTORY])
+    if environments_path is not None:
+        catalog.environments_file = str(environments_path)
+        try:
+            catalog.environments, catalog.environments_positions = load_environments(environments_path)
+        except PlbookError as error:
+            catalog.problems.extend(error.problems)
+    for file in files:
+        try:
+            loaded = load_procedure(file)
+        except PlbookError as error:
+            catalog.problems.extend(error.problems)
+            continue
+        catalog.procedures[loaded.procedure.id or file.stem] = loaded
+    catalog.problems.extend(lint_catalog(catalog))
+    catalog.problems.sort()
+    return catalog
+
+
+# --- pydantic errors, said in the format's own words -------------------------------------------
+
+
+def validate_model(model: type[BaseModel], data: Any, positions: Positions, file: str) -> Any:
+    """Give `model` validated from `data`, or a user error with one located line per problem."""
+    try:
+        return model.model_validate(data)
+    except ValidationError as error:
+        problems = _problems(model, error, data, positions, file)
+        raise PlbookError(problems) from None
+
+
+def _data_path(loc: tuple[Any, ...], data: Any) -> tuple[str | int, ...]:
+    """Give the part of a pydantic location that names real keys and indexes in `data`."""
+    path: list[str | int] = []
+    node = data
+    for part in loc:
+        if isinstance(node, dict) and part in node:
+            node = node[part]
+        elif isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node):
+            node = node[part]
+        else:
+            continue  # a union member's tag or a validator's name, not a key of the file
+        path.append(part)
+    return tuple(path)
+
+
+def _fields_at(model: type[BaseModel], path: tuple[str | int, ...]) -> list[str]:
+    """Give the keys allowed in the mapping at `path` of `model`, for "did you mean"."""
+    current: Any = model
+    for part in path:
+        current = _unwrap(current)
+        if isinstance(part, int):
+            current = _item_type(current)
+            continue
+        if isinstance(current, type) and issubclass(current, BaseModel):
+            field_ = next(
+                (f for n, f in current.model_fields.items() if (f.alias or n) == part), None
+            )
+            if field_ is None:
+                return []
+            current = field_.annotation
+        else:
+            current = _item_type(current)
+    current = _unwrap(current)
+    if isinstance(current, type) and issubclass(current, BaseModel):
+        return [f.alias or n for n, f in current.model_fields.items()]
+    return []
+
+
+def _unwrap(annotation: Any) -> Any:
+    """Give the model inside Optional/Annotated/Union annotations, if there is one."""
+    while True:
+        origin = typing.get_origin(annotation)
+        if origin is typing.Annotated:
+            annotation = typing.get_args(annotation)[0]
+        elif origin in (typing.Union, types.UnionType):
+            members = [a for a in typing.get_args(annotation) if a is not type(None)]
+            models = [m for m in members if isinstance(_unwrap(m), type) and issubclass(_unwrap(m), BaseModel)]
+            annotation = models[0] if models else members[0]
+        else:
+            return annotation
+
+
+def _item_type(annotation: Any) -> Any:
+    args = typing.get_args(_unwrap(annotation))
+    return args[-1] if args else None
+
+
+_TYPE_WORDS = {
+    "string_type": "expected text",
+    "int_type": "expected a whole number",
+    "int_parsing": "expected a whole number",
+    "int_from_float": "expected a whole number",
+    "float_type": "expected a number",
+    "float_parsing": "expected a number",
+    "bool_type": "expected true or false",
+    "bool_parsing": "expected true or false",
+    "list_type": "expected a list (lines starting with `- `)",
+    "dict_type": "expected a mapping (`key: value` lines)",
+    "model_type": "expected a mapping (`key: value` lines)",
+    "model_attributes_type": "expected a mapping (`key: value` lines)",
+}
+
+
+def _describe_input(value: Any) -> str:
+    if isinstance(value, dict):
+        return "a mapping"
+    if isinstance(value, list):
+        return "a list"
+    if value is None:
+        return "nothing"
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def _message(model: type[BaseModel], err: Any, path: tuple[str | int, ...], loc: tuple) -> str:
+    kind, ctx, value = err["type"], err.get("ctx") or {}, err.get("input")
+    name = str(loc[-1]) if loc else "the document"
+    if kind == "missing":
+        return f"missing required key '{name}'; add `{name}:`"
+    if kind == "extra_forbidden":
+        allowed = _fields_at(model, path[:-1])
+        close = difflib.get_close_matches(name, allowed, n=1, cutoff=0.6)
+        hint = f"; did you mean '{close[0]}'?" if close else (
+            f"; allowed here: {', '.join(allowed)}" if allowed else "; remove it"
+        )
+        return f"unknown key '{name}'{hint}"
+    if kind == "literal_error":
+        expected = ctx.get("expected", "")
+        options = [o.strip().strip("'") for o in expected.replace(" or ", ", ").split(",")]
+        close = difflib.get_close_matches(str(value), options, n=1)
+        hint = f"; did you mean '{close[0]}'?" if close else ""
+        return f"'{name}' is {_describe_input(value)}, not one of: {', '.join(options)}{hint}"
+    if kind in _TYPE_WORDS:
+        return f"'{name}': {_TYPE_WORDS[kind]}, got {_describe_input(value)}"
+    if kind == "string_pattern_mismatch":
+        return (
+            f"'{name}' is {_describe_input(value)}: use lowercase letters, digits and dashes "
+            "for ids, letters, digits and underscores for names"
+        )
+    if kind in ("greater_than", "greater_than_equal"):
+        bound = ctx.get("gt", ctx.get("ge"))
+        return f"'{name}' must be greater than {bound}{' or equal' if 'ge' in ctx else ''}, got {_describe_input(value)}"
+    if kind == "too_short":
+        return f"'{name}' needs at least {ctx.get('min_length', 1)} item(s)"
+    if kind in ("value_error", "assertion_error"):
+        message = str(ctx.get("error", err["msg"]))
+        return f"'{name}': {message}" if loc and isinstance(loc[-1], str) else message
+    return f"'{name}': {err['msg']}"
+
+
+def _problems(model: type[BaseModel], error: ValidationError, data: Any, positions: Positions,
+              file: str) -> list[Problem]:
+    problems: dict[tuple[str | int, ...], Problem] = {}
+    for err in error.errors():
+        loc = tuple(err["loc"])
+        path = _data_path(loc, data)
+        key_error = err["type"] == "extra_forbidden"
+        line, column = positions.of(path, key=key_error)
+        message = _message(model, err, path, tuple(p for p in loc if p in path or p == loc[-1]))
+        problem = Problem(file, line, column, message)
+        # One problem per place: pydantic may report a value against several alternatives.
+        problems.setdefault(path + (err["type"],), problem)
+    return sorted(set(problems.values()))

@@ -1,0 +1,107 @@
+"""The procedure format as pydantic models: the single definition of what a procedure file may say."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BeforeValidator, Field, PrivateAttr, field_validator
+from typing_extensions import Annotated
+
+from plbook.fields import Duration, Identifier, Name, Strict
+from plbook.steps import Step, StepBase
+
+Category = Literal[
+    "checklist", "smoke-test", "troubleshooting", "rollback", "cadence", "incident", "communication"
+]
+CATEGORIES: tuple[str, ...] = Category.__args__  # type: ignore[attr-defined]
+
+
+class Input(Strict):
+    """A value given at run time with `--input NAME=VALUE`."""
+
+    description: str = ""
+    required: bool = False
+    default: str | int | float | bool | None = None
+    pattern: str | None = Field(None, description="Regular expression the value must match.")
+    example: str | None = Field(None, description="A value to show on the page.")
+
+
+class Requires(Strict):
+    """What must be in place before step 1 runs."""
+
+    tools: list[str] = Field(default_factory=list, description="Commands that must be on PATH.")
+    secrets: list[Name] = Field(
+        default_factory=list, description="Environment variables holding credentials; always masked."
+    )
+
+
+class Procedure(Strict):
+    """One procedure: what it is for, what it needs, and its steps in order."""
+
+    id: Identifier | None = Field(None, description="Optional; must equal the file name without .yaml.")
+    title: str
+    summary: str
+    category: Category
+    services: list[str] = Field(default_factory=list)
+    tags: list[str] = Field(default_factory=list)
+    estimated_time: Duration | None = None
+    when: list[str] = Field(default_factory=list, description="When to reach for it.")
+    symptoms: list[str] = Field(default_factory=list, description="What the on-call engineer sees.")
+    requires: Requires = Field(default_factory=Requires)
+    inputs: dict[Name, Input] = Field(default_factory=dict)
+    see_also: list[Identifier] = Field(default_factory=list, description="Related procedures.")
+    steps: Annotated[list[Step], Field(min_length=1)]  # type: ignore[valid-type]
+
+    _source: str = PrivateAttr("")
+
+    @property
+    def source(self) -> str:
+        """Give the file the procedure was loaded from."""
+        return self._source
+
+    def step(self, step_id: str) -> StepBase:
+        """Give the step with this id."""
+        for step in self.steps:
+            if step.id == step_id:
+                return step
+        raise KeyError(step_id)
+
+
+def _names_to_mapping(value: Any) -> Any:
+    if isinstance(value, list):
+        return {name: None for name in value}
+    return value
+
+
+class Environment(Strict):
+    """A place procedures run against: plain values and the names of the secrets it needs."""
+
+    description: str = ""
+    values: dict[Name, str | int | float | bool] = Field(
+        default_factory=dict, description="Plain values, read as `{{ env.NAME }}`."
+    )
+    secrets: Annotated[
+        dict[Name, str | None],
+        BeforeValidator(_names_to_mapping, json_schema_input_type=list[str] | dict[str, str | None]),
+    ] = Field(
+        default_factory=dict,
+        description="Secret names; a mapping may give a default (only for local stand-ins).",
+    )
+    stand_in_tools: bool = Field(
+        False, description="Put the sandbox's stand-ins for railway, vercel and stripe on PATH."
+    )
+    confirm: bool = Field(False, description="Ask before any run against it, even read-only.")
+
+    @field_validator("values")
+    @classmethod
+    def _name_is_reserved(cls, values: dict[str, Any]) -> dict[str, Any]:
+        if "name" in values:
+            raise ValueError("`name` is reserved: `{{ env.name }}` is the environment's own name")
+        return values
+
+
+class EnvironmentsFile(Strict):
+    """`procedures/environments.yaml`: every environment and which one runs by default."""
+
+    default: str = "sandbox"
+    environments: dict[Identifier, Environment]

@@ -1,0 +1,42 @@
+"""JSON Schemas of the format, generated from the models, for editors (yaml-language-server)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from plbook.model import EnvironmentsFile, Procedure
+from plbook.steps import STEP_KINDS
+
+SCHEMA_DIRECTORY = Path(__file__).parent / "schema"
+
+
+def procedure_schema() -> dict[str, Any]:
+    """Give the JSON Schema of a procedure file."""
+    document = Procedure.model_json_schema(by_alias=True, mode="validation")
+    document["$schema"] = "https://json-schema.org/draft/2020-12/schema"
+    document["title"] = "plbook procedure"
+    step = document["$defs"]["Step"]
+    # Exactly one kind key per step: an editor then proposes the kinds and flags two at once.
+    step["oneOf"] = [{"required": [kind]} for kind in STEP_KINDS]
+    return document
+
+
+def environments_schema() -> dict[str, Any]:
+    """Give the JSON Schema of environments.yaml."""
+    document = EnvironmentsFile.model_json_schema(by_alias=True, mode="validation")
+    document["$schema"] = "https://json-schema.org/draft/2020-12/schema"
+    document["title"] = "plbook environments"
+    return document
+
+
+def write_schema_files() -> list[Path]:
+    """Write both schemas under plbook/schema/ and give their paths."""
+    SCHEMA_DIRECTORY.mkdir(exist_ok=True)
+    written = []
+    for name, document in (("procedure", procedure_schema()), ("environments", environments_schema())):
+        path = SCHEMA_DIRECTORY / f"{name}.schema.json"
+        path.write_text(json.dumps(document, indent=2) + "\n")
+        written.append(path)
+    return written

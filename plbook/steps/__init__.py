@@ -1,0 +1,116 @@
+"""The step kinds: one module each (spec, page view, runner), registered here by name.
+
+A new kind is one new module plus one line in STEP_KINDS.
+"""
+
+from __future__ import annotations
+
+from types import ModuleType
+from typing import Any, Literal
+
+from pydantic import BeforeValidator, Field, create_model, model_validator
+from typing_extensions import Annotated
+
+from plbook.fields import Duration, Identifier, Name, Strict
+from plbook.steps import http, manual, message, mongo, procedure, shell, stripe
+
+STEP_KINDS: dict[str, ModuleType] = {
+    "manual": manual,
+    "shell": shell,
+    "http": http,
+    "mongo": mongo,
+    "stripe": stripe,
+    "procedure": procedure,
+    "message": message,
+}
+
+
+class Retry(Strict):
+    """Poll until every expectation holds, within a number of attempts or a time budget."""
+
+    attempts: int | None = Field(None, gt=0, description="Most attempts, the first included.")
+    timeout: Duration | None = Field(None, description="Time budget for all attempts.")
+    interval: Duration = Field(2.0, description="Pause between attempts.")
+
+    @model_validator(mode="after")
+    def _has_budget(self) -> Retry:
+        if self.attempts is None and self.timeout is None:
+            raise ValueError("give `attempts` or `timeout` (or both), e.g. {timeout: 2m, interval: 5s}")
+        return self
+
+
+class FailureGuidance(Strict):
+    """What to tell and what to do when the step fails."""
+
+    hint: str | None = Field(None, description="What to check or do next, in words.")
+    run: Identifier | None = Field(None, description="Procedure to run next (offered, or named in CI).")
+    then: Literal["abort", "continue"] = Field("abort", description="Stop the run, or go on.")
+
+
+def _guidance_from_word(value: Any) -> Any:
+    if value in ("abort", "continue"):
+        return {"then": value}
+    if isinstance(value, str):
+        raise ValueError(f"'{value}' is not abort, continue or a mapping {{hint, run, then}}")
+    return value
+
+
+OnFailure = Annotated[
+    FailureGuidance,
+    BeforeValidator(_guidance_from_word, json_schema_input_type=Literal["abort", "continue"] | FailureGuidance),
+]
+
+
+class StepBase(Strict):
+    """What every step has, whatever its kind."""
+
+    id: Identifier = Field(description="Stable id, used in anchors (#step-ID), --from and --only.")
+    title: str = Field(description="What the step checks or does, as a heading.")
+    description: str | None = Field(None, description="More words for the page.")
+    expect: list[str] = Field(
+        default_factory=list, description="Expressions over `result` that must all hold."
+    )
+    save: dict[Name, str] = Field(
+        default_factory=dict, description="Values kept for later steps as `vars.NAME`."
+    )
+    retry: Retry | None = None
+    timeout: Duration | None = Field(None, description="Longest the step may take.")
+    on_failure: OnFailure = Field(default_factory=FailureGuidance)
+    destructive: bool = Field(False, description="Changes something: never runs without an explicit yes.")
+
+    @property
+    def kind(self) -> str:
+        """Give the name of the step's kind (`http`, `shell`, ...)."""
+        return next(name for name in STEP_KINDS if getattr(self, name) is not None)
+
+    @property
+    def spec(self) -> Any:
+        """Give the kind-specific part of the step."""
+        return getattr(self, self.kind)
+
+    @property
+    def expectations(self) -> list[str]:
+        """Give the expectations that decide the verdict: written ones, else the kind's default."""
+        return self.expect or list(STEP_KINDS[self.kind].DEFAULT_EXPECT)
+
+    @model_validator(mode="after")
+    def _one_kind(self) -> StepBase:
+        kinds = [name for name in STEP_KINDS if getattr(self, name) is not None]
+        if len(kinds) != 1:
+            found = " and ".join(kinds) if kinds else "none"
+            raise ValueError(
+                f"a step is exactly one kind of {', '.join(STEP_KINDS)}; found {found}"
+            )
+        if getattr(self.spec, "writes", False) and not self.destructive:
+            raise ValueError(
+                f"a MongoDB {self.spec.operation} changes data: add `destructive: true` to the step"
+            )
+        return self
+
+
+Step = create_model(  # type: ignore[call-overload]
+    "Step",
+    __base__=StepBase,
+    __doc__="One step: the common fields plus exactly one kind key.",
+    **{name: (module.Spec | None, None) for name, module in STEP_KINDS.items()},
+)

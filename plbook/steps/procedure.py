@@ -1,0 +1,34 @@
+"""`procedure`: run another procedure, with inputs of its own."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from pydantic import BeforeValidator, Field
+
+from plbook.fields import Identifier, Strict
+from plbook.steps.base import StepView
+
+
+class Call(Strict):
+    """Which procedure to run and the inputs to give it."""
+
+    id: Identifier = Field(description="Id of the procedure to run (its file name without .yaml).")
+    inputs: dict[str, Any] = Field(default_factory=dict, description="Inputs for that procedure.")
+
+
+def _call_from_id(value: Any) -> Any:
+    return {"id": value} if isinstance(value, str) else value
+
+
+Spec = Annotated[Call, BeforeValidator(_call_from_id, json_schema_input_type=str | Call)]
+
+DEFAULT_EXPECT: list[str] = []
+
+
+def describe(spec: Call) -> StepView:
+    """Give the `plbook run` line that runs the same procedure by hand."""
+    line = f"plbook run {spec.id}" + "".join(
+        f" --input {name}={value}" for name, value in spec.inputs.items()
+    )
+    return StepView(action=line, language="bash", criteria=[f"Every check of `{spec.id}` passes"])
