@@ -121,3 +121,93 @@ def new(procedure_id: str, category: str, path: Path) -> None:
 
     written = write_skeleton(path, procedure_id, category)
     click.echo(f"wrote {written}; edit it, then run `plbook validate {written}`", err=True)
+
+
+def _mkdocs(arguments: list[str]) -> None:
+    from mkdocs.__main__ import cli as mkdocs_cli
+
+    # mkdocs' own command line, so output and exit codes match a plain `mkdocs` call.
+    mkdocs_cli.main(arguments, prog_name="mkdocs")
+
+
+_PASS_THROUGH = {"ignore_unknown_options": True, "allow_extra_args": True}
+
+
+@cli.command(context_settings=_PASS_THROUGH)
+@click.option("--path", type=click.Path(path_type=Path), default=PROCEDURES, show_default=True)
+@click.argument("mkdocs_args", nargs=-1, type=click.UNPROCESSED)
+def build(path: Path, mkdocs_args: tuple[str, ...]) -> None:
+    """Validate the procedures, then build the runbook site with `mkdocs build --strict`.
+
+    Further options go to mkdocs, e.g. `plbook build --site-dir public`.
+    """
+    _catalog((path,))
+    _mkdocs(["build", "--strict", *mkdocs_args])
+
+
+@cli.command(context_settings=_PASS_THROUGH)
+@click.option("--path", type=click.Path(path_type=Path), default=PROCEDURES, show_default=True)
+@click.argument("mkdocs_args", nargs=-1, type=click.UNPROCESSED)
+def serve(path: Path, mkdocs_args: tuple[str, ...]) -> None:
+    """Validate the procedures, then serve the site with `mkdocs serve`; YAML edits reload it.
+
+    Further options go to mkdocs, e.g. `plbook serve --dev-addr 127.0.0.1:8001`.
+    """
+    _catalog((path,))
+    _mkdocs(["serve", *mkdocs_args])
+
+
+@cli.command()
+@click.argument("procedure_id")
+@click.option("--env", "environment", metavar="NAME", help="Environment (default: environments.yaml's).")
+@click.option("--input", "inputs", multiple=True, metavar="NAME=VALUE", help="An input; repeatable.")
+@click.option("--dry-run", is_flag=True, help="Print every step with its values filled in; run nothing.")
+@click.option("--yes", is_flag=True, help="Run destructive steps without asking (needed without a terminal).")
+@click.option("--manual", type=click.Choice(["ask", "skip", "fail"]),
+              help="Manual steps: ask (terminal default), skip (CI default) or fail.")
+@click.option("--from", "from_step", metavar="STEP", help="Start at this step.")
+@click.option("--only", "only_step", metavar="STEP", help="Run only this step.")
+@click.option("--resume", metavar="RUN", help="Continue a run at its first unfinished step.")
+@click.option("--report", type=click.Path(path_type=Path), metavar="FILE.json", help="Write a JSON report.")
+@click.option("--junit", type=click.Path(path_type=Path), metavar="FILE.xml", help="Write JUnit XML.")
+@click.option("--evidence", type=click.Path(path_type=Path), metavar="DIR",
+              help="Write Markdown evidence to DIR/<date>-<id>/run.md.")
+@click.option("--path", type=click.Path(path_type=Path), default=PROCEDURES, show_default=True)
+def run(procedure_id: str, environment: str | None, inputs: tuple[str, ...], dry_run: bool,
+        yes: bool, manual: str | None, from_step: str | None, only_step: str | None,
+        resume: str | None, report: Path | None, junit: Path | None, evidence: Path | None,
+        path: Path) -> None:
+    """Run a procedure's steps live; exit 0 passed, 1 a check failed, 2 invalid, 130 interrupted."""
+    from plbook.run import RunOptions, run_procedure
+    from plbook.run.terminal import make_terminal
+
+    given: dict[str, str] = {}
+    for item in inputs:
+        name, equals, value = item.partition("=")
+        if not equals or not name:
+            raise PlbookError(f"--input {item}: write NAME=VALUE")
+        given[name] = value
+    if from_step and only_step:
+        raise PlbookError("give --from or --only, not both")
+    options = RunOptions(
+        environment=environment, inputs=given, dry_run=dry_run, yes=yes, manual=manual,
+        from_step=from_step, only_step=only_step, resume=resume, report=report, junit=junit,
+        evidence=evidence, interactive=sys.stdin.isatty() and sys.stdout.isatty(),
+    )
+    outcome = run_procedure(_catalog((path,)), procedure_id, options, make_terminal())
+    sys.exit(outcome.exit_code)
+
+
+@cli.command()
+@click.option("--fault", "faults", multiple=True, metavar="NAME",
+              help="Inject a fault: db-down, slow-api, bad-webhook-secret, quota-desync, bad-deploy.")
+def sandbox(faults: tuple[str, ...]) -> None:
+    """Start the local PromptLens stand-in on loopback until Ctrl-C."""
+    from plbook.sandbox import UnknownFaultError, serve_sandbox
+    from plbook.sandbox.faults import check_fault_names
+
+    try:
+        check_fault_names(faults)
+    except UnknownFaultError as error:
+        raise PlbookError(str(error)) from None
+    serve_sandbox(list(faults))

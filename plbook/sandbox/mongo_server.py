@@ -49,14 +49,21 @@ class MongoServer:
         log_path = self._state_dir / "nx-27017.log"
         self._process = subprocess.Popen(
             [
-                sys.executable, "-m", "nx_27017.nx_27017",
-                "--host", HOST,
-                "--port", str(self.port),
+                sys.executable,
+                "-m",
+                "nx_27017.nx_27017",
+                "--host",
+                HOST,
+                "--port",
+                str(self.port),
                 # One SQLite file per database, promptlens.db among them.
-                "--data-dir", str(self._data_dir),
+                "--data-dir",
+                str(self._data_dir),
                 # Both default to fixed paths in /tmp shared by every nx-27017 on the machine.
-                "--pid-file", str(self._state_dir / "nx-27017.pid"),
-                "--log-file", str(log_path),
+                "--pid-file",
+                str(self._state_dir / "nx-27017.pid"),
+                "--log-file",
+                str(log_path),
             ],
             stdin=subprocess.DEVNULL,
             stdout=subprocess.DEVNULL,

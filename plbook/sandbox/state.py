@@ -42,22 +42,57 @@ def _seed_deployments(now: float) -> dict[str, list[Deployment]]:
 
     return {
         BACKEND: [
-            Deployment("9a8b7c6d-1e2f-4a3b-8c4d-5e6f7a8b9c01", "REMOVED", now - 9 * DAY,
-                       "Initial Phase 1 backend", "https://api.promptlens.app"),
-            Deployment("c1d2e3f4-a5b6-4c7d-8e9f-0a1b2c3d4e02", "SUCCESS", now - 4 * DAY,
-                       "Add quota reset middleware", "https://api.promptlens.app"),
-            Deployment("8b7e6a5d-4c3b-4a29-9180-7f6e5d4c3b03", "FAILED", now - 2 * DAY,
-                       "Bump express to 4.19", "https://api.promptlens.app"),
-            Deployment("3f2c9d1e-7b6a-4c5d-9e8f-1a2b3c4d5e04", "SUCCESS", now - 1 * DAY,
-                       "Fix webhook idempotency check", "https://api.promptlens.app"),
+            Deployment(
+                "9a8b7c6d-1e2f-4a3b-8c4d-5e6f7a8b9c01",
+                "REMOVED",
+                now - 9 * DAY,
+                "Initial Phase 1 backend",
+                "https://api.promptlens.app",
+            ),
+            Deployment(
+                "c1d2e3f4-a5b6-4c7d-8e9f-0a1b2c3d4e02",
+                "SUCCESS",
+                now - 4 * DAY,
+                "Add quota reset middleware",
+                "https://api.promptlens.app",
+            ),
+            Deployment(
+                "8b7e6a5d-4c3b-4a29-9180-7f6e5d4c3b03",
+                "FAILED",
+                now - 2 * DAY,
+                "Bump express to 4.19",
+                "https://api.promptlens.app",
+            ),
+            Deployment(
+                "3f2c9d1e-7b6a-4c5d-9e8f-1a2b3c4d5e04",
+                "SUCCESS",
+                now - 1 * DAY,
+                "Fix webhook idempotency check",
+                "https://api.promptlens.app",
+            ),
         ],
         DASHBOARD: [
-            Deployment("dpl_7Hq2Lm4Np6Rs8Tu0Vw2Xy4Za", "READY", now - 6 * DAY,
-                       "Add history page", vercel_url("k3j9x2m1q")),
-            Deployment("dpl_3Bc5De7Fg9Hi1Jk3Lm5No7Pq", "ERROR", now - 3 * DAY,
-                       "Upgrade next to 14.2", vercel_url("p8w4z6r2t")),
-            Deployment("dpl_9Rs1Tu3Vw5Xy7Za9Bc1De3Fg", "READY", now - 1 * DAY,
-                       "Show plan in header", vercel_url("a7c5e3g1h")),
+            Deployment(
+                "dpl_7Hq2Lm4Np6Rs8Tu0Vw2Xy4Za",
+                "READY",
+                now - 6 * DAY,
+                "Add history page",
+                vercel_url("k3j9x2m1q"),
+            ),
+            Deployment(
+                "dpl_3Bc5De7Fg9Hi1Jk3Lm5No7Pq",
+                "ERROR",
+                now - 3 * DAY,
+                "Upgrade next to 14.2",
+                vercel_url("p8w4z6r2t"),
+            ),
+            Deployment(
+                "dpl_9Rs1Tu3Vw5Xy7Za9Bc1De3Fg",
+                "READY",
+                now - 1 * DAY,
+                "Show plan in header",
+                vercel_url("a7c5e3g1h"),
+            ),
         ],
     }
 
@@ -158,7 +193,8 @@ class PlatformState:
             deployment = self._find(service, id_or_url)
             if deployment.status in ("FAILED", "ERROR"):
                 raise UnknownDeploymentError(
-                    f"{service} deployment {deployment.id} failed to build and cannot be made current"
+                    f"{service} deployment {deployment.id} failed to build "
+                    "and cannot be made current"
                 )
             self._current[service] = deployment.id
         self.log(service, f"Deployment {deployment.id} is now live ({deployment.message})")
@@ -168,7 +204,11 @@ class PlatformState:
         """Deploy a new version that builds fine but is broken, and give it."""
         ready = "SUCCESS" if service == BACKEND else "READY"
         if service == BACKEND:
-            id_, url, message = str(uuid.uuid4()), "https://api.promptlens.app", "Refactor auth middleware"
+            id_, url, message = (
+                str(uuid.uuid4()),
+                "https://api.promptlens.app",
+                "Refactor auth middleware",
+            )
         else:
             suffix = uuid.uuid4().hex[:9]
             id_ = f"dpl_{uuid.uuid4().hex[:24]}"
@@ -194,7 +234,11 @@ class PlatformState:
             current = dict(self._current)
             deployments = {
                 service: [
-                    {**asdict(d), "created": format_timestamp(d.created), "current": d.id == current[service]}
+                    {
+                        **asdict(d),
+                        "created": format_timestamp(d.created),
+                        "current": d.id == current[service],
+                    }
                     for d in reversed(history)
                 ]
                 for service, history in self._deployments.items()

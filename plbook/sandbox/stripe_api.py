@@ -11,7 +11,14 @@ from collections.abc import Callable
 from typing import Any
 
 from plbook.sandbox import addresses
-from plbook.sandbox.http_server import Request, Response, Router, RoutedHTTPServer, html_response, json_response
+from plbook.sandbox.http_server import (
+    Request,
+    Response,
+    RoutedHTTPServer,
+    Router,
+    html_response,
+    json_response,
+)
 from plbook.sandbox.stripe_forms import decode_stripe_form
 from plbook.sandbox.stripe_store import NoSuchObjectError, StripeAccount
 
@@ -20,7 +27,9 @@ DEFAULT_LIST_LIMIT = 10
 
 def stripe_error(status: int, message: str, **details: str) -> Response:
     """Give an error in Stripe's JSON shape."""
-    return json_response(status, {"error": {"type": "invalid_request_error", "message": message, **details}})
+    return json_response(
+        status, {"error": {"type": "invalid_request_error", "message": message, **details}}
+    )
 
 
 def mask_api_key(key: str) -> str:
@@ -33,8 +42,11 @@ def mask_api_key(key: str) -> str:
 def _authentication_error(request: Request) -> Response | None:
     authorization = request.header("Authorization")
     if not authorization:
-        return stripe_error(401, "You did not provide an API key. You need to provide your API key "
-                                 "in the Authorization header, using Bearer auth.")
+        return stripe_error(
+            401,
+            "You did not provide an API key. You need to provide your API key "
+            "in the Authorization header, using Bearer auth.",
+        )
     key = authorization.removeprefix("Bearer ").strip()
     if key != addresses.STRIPE_SECRET_KEY:
         return stripe_error(401, f"Invalid API Key provided: {mask_api_key(key)}")
@@ -46,13 +58,16 @@ def _list_page(request: Request, objects: list[dict[str, Any]]) -> Response:
     starting_after = request.query.get("starting_after")
     if starting_after:
         ids = [obj["id"] for obj in objects]
-        objects = objects[ids.index(starting_after) + 1:] if starting_after in ids else []
-    return json_response(200, {
-        "object": "list",
-        "url": request.path,
-        "has_more": len(objects) > limit,
-        "data": objects[:limit],
-    })
+        objects = objects[ids.index(starting_after) + 1 :] if starting_after in ids else []
+    return json_response(
+        200,
+        {
+            "object": "list",
+            "url": request.path,
+            "has_more": len(objects) > limit,
+            "data": objects[:limit],
+        },
+    )
 
 
 def _filters(request: Request, *names: str) -> dict[str, str]:
@@ -72,20 +87,34 @@ def build_stripe_router(account: StripeAccount) -> Router:
                 return handler(request)
             except NoSuchObjectError as error:
                 return stripe_error(404, str(error), code="resource_missing", param="id")
+
         return checked
 
     def list_of(kind: str, *filter_names: str) -> Callable[[Request], Response]:
-        return authenticated(lambda request: _list_page(request, account.list_objects(kind, **_filters(request, *filter_names))))
+        return authenticated(
+            lambda request: _list_page(
+                request, account.list_objects(kind, **_filters(request, *filter_names))
+            )
+        )
 
     def one(kind: str) -> Callable[[Request], Response]:
-        return authenticated(lambda request: json_response(200, account.get(kind, request.path_params["id"])))
+        return authenticated(
+            lambda request: json_response(200, account.get(kind, request.path_params["id"]))
+        )
 
     def create_customer(request: Request) -> Response:
         params = decode_stripe_form(request.body.decode())
-        return json_response(200, account.create_customer(params.get("email"), params.get("name"), params.get("metadata")))
+        return json_response(
+            200,
+            account.create_customer(
+                params.get("email"), params.get("name"), params.get("metadata")
+            ),
+        )
 
     def create_checkout_session(request: Request) -> Response:
-        return json_response(200, account.create_checkout_session(decode_stripe_form(request.body.decode())))
+        return json_response(
+            200, account.create_checkout_session(decode_stripe_form(request.body.decode()))
+        )
 
     def complete_checkout_session(request: Request) -> Response:
         return json_response(200, account.complete_checkout_session(request.path_params["id"]))
@@ -98,13 +127,18 @@ def build_stripe_router(account: StripeAccount) -> Router:
         try:
             session = account.complete_checkout_session(request.path_params["id"])
         except NoSuchObjectError:
-            return html_response(404, "<!doctype html><title>Checkout</title><h1>Checkout session not found</h1>")
-        return html_response(200, (
-            "<!doctype html><title>PromptLens Pro checkout</title>"
-            "<h1>Payment succeeded</h1>"
-            f"<p>Paid with the test card 4242 4242 4242 4242. Session {session['id']}.</p>"
-            f"<p><a href=\"{session['success_url'] or '/'}\">Return to PromptLens</a></p>"
-        ))
+            return html_response(
+                404, "<!doctype html><title>Checkout</title><h1>Checkout session not found</h1>"
+            )
+        return html_response(
+            200,
+            (
+                "<!doctype html><title>PromptLens Pro checkout</title>"
+                "<h1>Payment succeeded</h1>"
+                f"<p>Paid with the test card 4242 4242 4242 4242. Session {session['id']}.</p>"
+                f'<p><a href="{session["success_url"] or "/"}">Return to PromptLens</a></p>'
+            ),
+        )
 
     router.add("GET", "/v1/webhook_endpoints", list_of("webhook_endpoint"))
     router.add("GET", "/v1/webhook_endpoints/{id}", one("webhook_endpoint"))
@@ -117,7 +151,11 @@ def build_stripe_router(account: StripeAccount) -> Router:
     router.add("GET", "/v1/checkout/sessions", list_of("checkout.session", "status", "customer"))
     router.add("POST", "/v1/checkout/sessions", authenticated(create_checkout_session))
     router.add("GET", "/v1/checkout/sessions/{id}", one("checkout.session"))
-    router.add("POST", "/v1/test_helpers/checkout/sessions/{id}/complete", authenticated(complete_checkout_session))
+    router.add(
+        "POST",
+        "/v1/test_helpers/checkout/sessions/{id}/complete",
+        authenticated(complete_checkout_session),
+    )
     router.add("GET", "/v1/events", list_of("event", "type"))
     router.add("GET", "/v1/events/{id}", one("event"))
     router.add("GET", "/checkout/{id}", hosted_checkout_page)
@@ -125,10 +163,15 @@ def build_stripe_router(account: StripeAccount) -> Router:
 
 
 def _unrecognized_request(request: Request) -> Response:
-    return stripe_error(404, f"Unrecognized request URL ({request.method}: {request.path}). "
-                             "The plbook sandbox stands in for part of the Stripe API only.")
+    return stripe_error(
+        404,
+        f"Unrecognized request URL ({request.method}: {request.path}). "
+        "The plbook sandbox stands in for part of the Stripe API only.",
+    )
 
 
 def stripe_api_server(port: int, account: StripeAccount) -> RoutedHTTPServer:
     """Give the Stripe API stand-in's server, not yet started."""
-    return RoutedHTTPServer(addresses.HOST, port, build_stripe_router(account), _unrecognized_request)
+    return RoutedHTTPServer(
+        addresses.HOST, port, build_stripe_router(account), _unrecognized_request
+    )

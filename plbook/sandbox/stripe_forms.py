@@ -14,7 +14,7 @@ def decode_stripe_form(body: str) -> dict[str, Any]:
     root: dict[str, Any] = {}
     for key, value in parse_qsl(body, keep_blank_values=True):
         head = key.split("[", 1)[0]
-        parts = [head, *_KEY_PART.findall(key[len(head):])]
+        parts = [head, *_KEY_PART.findall(key[len(head) :])]
         node: dict[str, Any] = root
         for part in parts[:-1]:
             node = node.setdefault(part, {})

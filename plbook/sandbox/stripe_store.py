@@ -21,7 +21,11 @@ from typing import Any
 
 from plbook.sandbox import addresses
 
-WEBHOOK_EVENTS = ["checkout.session.completed", "customer.subscription.deleted", "invoice.payment_failed"]
+WEBHOOK_EVENTS = [
+    "checkout.session.completed",
+    "customer.subscription.deleted",
+    "invoice.payment_failed",
+]
 PRO_PRICE_ID = "price_plbook_pro_monthly"
 PRO_PRICE_CENTS = 999
 API_VERSION = "2024-06-20"
@@ -60,23 +64,33 @@ class StripeAccount:
         self._autopay = autopay
         self._lock = threading.RLock()
         self._objects: dict[str, dict[str, StripeObject]] = {
-            kind: {} for kind in ("customer", "subscription", "checkout.session", "event", "webhook_endpoint")
+            kind: {}
+            for kind in (
+                "customer",
+                "subscription",
+                "checkout.session",
+                "event",
+                "webhook_endpoint",
+            )
         }
         self._timers: list[threading.Timer] = []
         self._stopped = False
-        self._add("webhook_endpoint", {
-            "id": "we_plbook_sandbox",
-            "object": "webhook_endpoint",
-            "api_version": API_VERSION,
-            "application": None,
-            "created": int(time.time()) - 30 * 86400,
-            "description": "PromptLens backend",
-            "enabled_events": list(WEBHOOK_EVENTS),
-            "livemode": False,
-            "metadata": {},
-            "status": "enabled",
-            "url": ports.webhook_url,
-        })
+        self._add(
+            "webhook_endpoint",
+            {
+                "id": "we_plbook_sandbox",
+                "object": "webhook_endpoint",
+                "api_version": API_VERSION,
+                "application": None,
+                "created": int(time.time()) - 30 * 86400,
+                "description": "PromptLens backend",
+                "enabled_events": list(WEBHOOK_EVENTS),
+                "livemode": False,
+                "metadata": {},
+                "status": "enabled",
+                "url": ports.webhook_url,
+            },
+        )
 
     def _add(self, kind: str, obj: StripeObject) -> StripeObject:
         with self._lock:
@@ -101,73 +115,95 @@ class StripeAccount:
         # Stable on insertion order for objects created within the same second.
         return list(reversed(sorted(matching, key=lambda obj: obj["created"])))
 
-    def create_customer(self, email: str | None, name: str | None = None, metadata: dict[str, str] | None = None) -> StripeObject:
+    def create_customer(
+        self, email: str | None, name: str | None = None, metadata: dict[str, str] | None = None
+    ) -> StripeObject:
         """Create and give a customer."""
-        return copy.deepcopy(self._add("customer", {
-            "id": new_stripe_id("cus"),
-            "object": "customer",
-            "created": int(time.time()),
-            "email": email,
-            "name": name,
-            "livemode": False,
-            "metadata": metadata or {},
-        }))
+        return copy.deepcopy(
+            self._add(
+                "customer",
+                {
+                    "id": new_stripe_id("cus"),
+                    "object": "customer",
+                    "created": int(time.time()),
+                    "email": email,
+                    "name": name,
+                    "livemode": False,
+                    "metadata": metadata or {},
+                },
+            )
+        )
 
     def create_subscription(self, customer_id: str, status: str = "active") -> StripeObject:
         """Create and give a monthly Pro subscription for a customer."""
         now = int(time.time())
         subscription_id = new_stripe_id("sub")
-        return copy.deepcopy(self._add("subscription", {
-            "id": subscription_id,
-            "object": "subscription",
-            "created": now,
-            "customer": customer_id,
-            "status": status,
-            "cancel_at_period_end": False,
-            "canceled_at": now if status == "canceled" else None,
-            "current_period_start": now,
-            "current_period_end": now + MONTH,
-            "items": {
-                "object": "list",
-                "data": [{
-                    "id": new_stripe_id("si"),
-                    "object": "subscription_item",
-                    "price": {"id": PRO_PRICE_ID, "object": "price", "currency": "usd",
-                              "unit_amount": PRO_PRICE_CENTS, "recurring": {"interval": "month"}},
-                    "quantity": 1,
-                    "subscription": subscription_id,
-                }],
-                "has_more": False,
-                "url": f"/v1/subscription_items?subscription={subscription_id}",
-            },
-            "livemode": False,
-            "metadata": {},
-        }))
+        return copy.deepcopy(
+            self._add(
+                "subscription",
+                {
+                    "id": subscription_id,
+                    "object": "subscription",
+                    "created": now,
+                    "customer": customer_id,
+                    "status": status,
+                    "cancel_at_period_end": False,
+                    "canceled_at": now if status == "canceled" else None,
+                    "current_period_start": now,
+                    "current_period_end": now + MONTH,
+                    "items": {
+                        "object": "list",
+                        "data": [
+                            {
+                                "id": new_stripe_id("si"),
+                                "object": "subscription_item",
+                                "price": {
+                                    "id": PRO_PRICE_ID,
+                                    "object": "price",
+                                    "currency": "usd",
+                                    "unit_amount": PRO_PRICE_CENTS,
+                                    "recurring": {"interval": "month"},
+                                },
+                                "quantity": 1,
+                                "subscription": subscription_id,
+                            }
+                        ],
+                        "has_more": False,
+                        "url": f"/v1/subscription_items?subscription={subscription_id}",
+                    },
+                    "livemode": False,
+                    "metadata": {},
+                },
+            )
+        )
 
     def create_checkout_session(self, params: dict[str, Any]) -> StripeObject:
         """Create and give an open checkout session; the sandbox pays it shortly after."""
         session_id = new_stripe_id("cs_test")
-        session = self._add("checkout.session", {
-            "id": session_id,
-            "object": "checkout.session",
-            "amount_total": PRO_PRICE_CENTS,
-            "cancel_url": params.get("cancel_url"),
-            "client_reference_id": params.get("client_reference_id"),
-            "created": int(time.time()),
-            "currency": "usd",
-            "customer": params.get("customer"),
-            "customer_details": None,
-            "customer_email": params.get("customer_email"),
-            "expires_at": int(time.time()) + 86400,
-            "livemode": False,
-            "metadata": params.get("metadata") or {},
-            "mode": params.get("mode", "payment"),
-            "payment_status": "unpaid",
-            "status": "open",
-            "subscription": None,
-            "success_url": params.get("success_url"),
-            "url": f"{self._ports.stripe_api_base}/checkout/{session_id}",
-        })
+        session = self._add(
+            "checkout.session",
+            {
+                "id": session_id,
+                "object": "checkout.session",
+                "amount_total": PRO_PRICE_CENTS,
+                "cancel_url": params.get("cancel_url"),
+                "client_reference_id": params.get("client_reference_id"),
+                "created": int(time.time()),
+                "currency": "usd",
+                "customer": params.get("customer"),
+                "customer_details": None,
+                "customer_email": params.get("customer_email"),
+                "expires_at": int(time.time()) + 86400,
+                "livemode": False,
+                "metadata": params.get("metadata") or {},
+                "mode": params.get("mode", "payment"),
+                "payment_status": "unpaid",
+                "status": "open",
+                "subscription": None,
+                "success_url": params.get("success_url"),
+                "url": f"{self._ports.stripe_api_base}/checkout/{session_id}",
+            },
+        )
         if self._autopay:
             self._schedule(AUTOPAY_DELAY_SECONDS, self.complete_checkout_session, session_id)
         return copy.deepcopy(session)
@@ -177,7 +213,7 @@ class StripeAccount:
             if self._stopped:
                 return
             timer = threading.Timer(delay, action, args)
-            timer.name = "sandbox-stripe-autopay"
+            timer.name = f"sandbox-stripe-autopay-{self._ports.stripe_api}"
             self._timers = [t for t in self._timers if t.is_alive()] + [timer]
             timer.start()
 
@@ -191,20 +227,24 @@ class StripeAccount:
                 return copy.deepcopy(session)
             email = session["customer_email"] or "customer@example.com"
             customer_id = session["customer"] or self.create_customer(email)["id"]
-            subscription = self.create_subscription(customer_id) if session["mode"] == "subscription" else None
-            session.update({
-                "customer": customer_id,
-                "customer_details": {"email": email, "name": None},
-                "payment_status": "paid",
-                "status": "complete",
-                "subscription": subscription["id"] if subscription else None,
-            })
+            subscription = (
+                self.create_subscription(customer_id) if session["mode"] == "subscription" else None
+            )
+            session.update(
+                {
+                    "customer": customer_id,
+                    "customer_details": {"email": email, "name": None},
+                    "payment_status": "paid",
+                    "status": "complete",
+                    "subscription": subscription["id"] if subscription else None,
+                }
+            )
             event = self._record_event("checkout.session.completed", session)
         self.deliver_event(event["id"])
         return self.get("checkout.session", session_id)
 
     def cancel_subscription(self, subscription_id: str) -> StripeObject:
-        """Cancel a subscription now, announce it with `customer.subscription.deleted`, and give it."""
+        """Cancel a subscription now, send `customer.subscription.deleted`, and give it."""
         with self._lock:
             subscription = self._objects["subscription"].get(subscription_id)
             if subscription is None:
@@ -215,19 +255,22 @@ class StripeAccount:
         return self.get("subscription", subscription_id)
 
     def _record_event(self, type_: str, data_object: StripeObject) -> StripeObject:
-        return self._add("event", {
-            "id": new_stripe_id("evt"),
-            "object": "event",
-            "api_version": API_VERSION,
-            "created": int(time.time()),
-            "data": {"object": copy.deepcopy(data_object)},
-            "livemode": False,
-            "pending_webhooks": 1,
-            "request": {"id": None, "idempotency_key": None},
-            "type": type_,
-            # Not in Stripe's API: what the dashboard's "Attempted webhooks" tab would show.
-            "delivery_attempts": [],
-        })
+        return self._add(
+            "event",
+            {
+                "id": new_stripe_id("evt"),
+                "object": "event",
+                "api_version": API_VERSION,
+                "created": int(time.time()),
+                "data": {"object": copy.deepcopy(data_object)},
+                "livemode": False,
+                "pending_webhooks": 1,
+                "request": {"id": None, "idempotency_key": None},
+                "type": type_,
+                # Not in Stripe's API: what the dashboard's "Attempted webhooks" tab would show.
+                "delivery_attempts": [],
+            },
+        )
 
     def deliver_event(self, event_id: str) -> None:
         """POST an event, signed, to every enabled endpoint that listens for its type."""
@@ -237,7 +280,9 @@ class StripeAccount:
         for endpoint in self.list_objects("webhook_endpoint", status="enabled"):
             if event["type"] not in endpoint["enabled_events"]:
                 continue
-            signature = sign_webhook_payload(payload, addresses.STRIPE_WEBHOOK_SECRET, int(time.time()))
+            signature = sign_webhook_payload(
+                payload, addresses.STRIPE_WEBHOOK_SECRET, int(time.time())
+            )
             attempt = _post_webhook(endpoint["url"], payload, signature)
             with self._lock:
                 stored = self._objects["event"][event_id]
@@ -261,13 +306,18 @@ def _post_webhook(url: str, payload: bytes, signature: str) -> dict[str, Any]:
         url,
         data=payload,
         method="POST",
-        headers={"Content-Type": "application/json", "Stripe-Signature": signature,
-                 "User-Agent": "Stripe/1.0 (+https://stripe.com/docs/webhooks)"},
+        headers={
+            "Content-Type": "application/json",
+            "Stripe-Signature": signature,
+            "User-Agent": "Stripe/1.0 (+https://stripe.com/docs/webhooks)",
+        },
     )
     attempt: dict[str, Any] = {"url": url, "created": int(time.time())}
     try:
         with urllib.request.urlopen(request, timeout=10) as response:
-            attempt.update(status=response.status, response=response.read(500).decode(errors="replace"))
+            attempt.update(
+                status=response.status, response=response.read(500).decode(errors="replace")
+            )
     except urllib.error.HTTPError as error:
         attempt.update(status=error.code, response=error.read(500).decode(errors="replace"))
     except OSError as error:

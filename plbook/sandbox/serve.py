@@ -1,0 +1,35 @@
+"""`plbook sandbox`: run the sandbox in the foreground until Ctrl-C or SIGTERM."""
+
+from __future__ import annotations
+
+import signal
+import threading
+from types import FrameType
+
+from plbook.sandbox import addresses
+from plbook.sandbox.stack import Sandbox
+
+
+def serve_sandbox(faults: list[str]) -> None:
+    """Run the sandbox, print its addresses, and return after a clean stop on Ctrl-C or SIGTERM."""
+    stop_requested = threading.Event()
+
+    def request_stop(signum: int, frame: FrameType | None) -> None:
+        stop_requested.set()
+
+    previous = {sig: signal.signal(sig, request_stop) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        with Sandbox(faults=faults) as sandbox:
+            print(f"Backend API:   {sandbox.api_url}  (health: {sandbox.api_url}/api/health)")
+            print(f"Dashboard:     {sandbox.dashboard_url}")
+            print(f"Stripe API:    {sandbox.stripe_api_base}")
+            print(f"MongoDB:       {sandbox.mongodb_uri}")
+            print(f"CLI stand-ins: {sandbox.bin_dir}  (put it first on PATH)")
+            print(f"Test user:     {addresses.TEST_USER_EMAIL}, token {addresses.TEST_USER_TOKEN}")
+            print(f"Faults:        {', '.join(sandbox.faults) or 'none'}")
+            print("Press Ctrl-C to stop.", flush=True)
+            stop_requested.wait()
+            print("Stopping the sandbox...", flush=True)
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
