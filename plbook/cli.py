@@ -211,3 +211,14 @@ def sandbox(faults: tuple[str, ...]) -> None:
     except UnknownFaultError as error:
         raise PlbookError(str(error)) from None
     serve_sandbox(list(faults))
+
+
+@cli.command()
+@click.option("--port", default=8000, show_default=True, help="Port for the site on 127.0.0.1.")
+@click.option("--no-serve", is_flag=True, help="Stop after the smoke tests (for CI).")
+@click.option("--fault", "faults", multiple=True, metavar="NAME", help="Start the sandbox with a fault.")
+def up(port: int, no_serve: bool, faults: tuple[str, ...]) -> None:
+    """The main job: validate, build the site, start the sandbox, smoke-test it, serve the site."""
+    from plbook.up import run_main_job
+
+    sys.exit(run_main_job(port, serve=not no_serve, faults=list(faults)))

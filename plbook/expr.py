@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import shlex
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from functools import lru_cache
@@ -85,6 +86,10 @@ def has_template(text: str) -> bool:
     return "{{" in text or "{%" in text
 
 
+EXPRESSION_HINT = "write a Jinja expression such as `result.status == 200`"
+TEMPLATE_HINT = "write each value as `{{ expression }}`, e.g. `{{ env.api_url }}/api/health`"
+
+
 @lru_cache(maxsize=65536)
 def parse_expression(source: str) -> nodes.Expr:
     """Give the syntax tree of an `expect` or `save` expression."""
@@ -96,7 +101,11 @@ def parse_expression(source: str) -> nodes.Expr:
                 f"unexpected '{parser.stream.current.value}' after the expression", 1
             )
     except TemplateSyntaxError as error:
-        raise ExpressionError(f"expression syntax: {error.message}") from None
+        raise ExpressionError(
+            f"expression syntax: {_sentence(error)} in {_quoted(source)}; {EXPRESSION_HINT}"
+        ) from None
+    except RecursionError:
+        raise ExpressionError(f"expression nested too deeply; {EXPRESSION_HINT}") from None
     return tree
 
 
@@ -106,7 +115,23 @@ def parse_template(source: str) -> nodes.Template:
     try:
         return ENVIRONMENT.parse(source)
     except TemplateSyntaxError as error:
-        raise ExpressionError(f"template syntax: {error.message}") from None
+        where = f" (line {error.lineno} of the value)" if "\n" in source.strip() else ""
+        raise ExpressionError(
+            f"template syntax{where}: {_sentence(error)} in {_quoted(source)}; {TEMPLATE_HINT}"
+        ) from None
+    except RecursionError:
+        raise ExpressionError(f"template nested too deeply; {TEMPLATE_HINT}") from None
+
+
+def _sentence(error: TemplateSyntaxError) -> str:
+    """Give Jinja's message as part of one line: no trailing period, no line breaks."""
+    return " ".join(str(error.message or "invalid syntax").split()).rstrip(".")
+
+
+def _quoted(source: str) -> str:
+    """Give a value quoted on one line, shortened when long, to show where a syntax error is."""
+    text = repr(" ".join(source.split()))
+    return text if len(text) <= 80 else text[:76] + "...'"
 
 
 @dataclass(frozen=True)
@@ -117,29 +142,75 @@ class Reference:
     name: str
 
 
-def references(tree: nodes.Node) -> tuple[list[Reference], list[str], list[str]]:
+@dataclass(frozen=True)
+class Reads:
+    """What an expression or template reads: namespaced names, bare names, `__` attributes."""
+
+    references: tuple[Reference, ...]
+    names: tuple[str, ...]
+    dunders: tuple[str, ...]
+
+
+def _walk(tree: nodes.Node) -> Iterator[nodes.Node]:
+    """Give every node of a tree, parents first (faster than Node.find_all for a full walk)."""
+    stack = [tree]
+    while stack:
+        node = stack.pop()
+        yield node
+        children: list[nodes.Node] = []
+        for name in node.fields:
+            value = getattr(node, name, None)
+            if isinstance(value, nodes.Node):
+                children.append(value)
+            elif isinstance(value, list):
+                children.extend(item for item in value if isinstance(item, nodes.Node))
+        stack.extend(reversed(children))
+
+
+def references(tree: nodes.Node) -> Reads:
     """Give what a tree reads: namespaced names, bare names, and attributes starting with `__`."""
     refs: list[Reference] = []
-    for node in tree.find_all((nodes.Getattr, nodes.Getitem)):
-        if isinstance(node.node, nodes.Name) and node.node.name in NAMESPACES:
-            if isinstance(node, nodes.Getattr):
+    loaded: list[str] = []
+    assigned: set[str] = set()
+    dunders: list[str] = []
+    for node in _walk(tree):
+        if isinstance(node, nodes.Name):
+            if node.ctx == "load":
+                loaded.append(node.name)
+            elif node.ctx in ("store", "param"):
+                assigned.add(node.name)
+        elif isinstance(node, nodes.Getattr):
+            if node.attr.startswith("__"):
+                dunders.append(node.attr)
+            if isinstance(node.node, nodes.Name) and node.node.name in NAMESPACES:
                 refs.append(Reference(node.node.name, node.attr))
-            elif isinstance(node.arg, nodes.Const) and isinstance(node.arg.value, str):
-                refs.append(Reference(node.node.name, node.arg.value))
-    assigned = {n.name for n in tree.find_all(nodes.Name) if n.ctx in ("store", "param")}
-    names = [n.name for n in tree.find_all(nodes.Name) if n.ctx == "load" and n.name not in assigned]
-    dunders = [n.attr for n in tree.find_all(nodes.Getattr) if n.attr.startswith("__")]
-    dunders += [
-        n.arg.value
-        for n in tree.find_all(nodes.Getitem)
-        if isinstance(n.arg, nodes.Const) and isinstance(n.arg.value, str) and n.arg.value.startswith("__")
-    ]
-    return refs, names, dunders
+        elif isinstance(node, nodes.Getitem) and isinstance(node.arg, nodes.Const):
+            key = node.arg.value
+            if isinstance(key, str):
+                if key.startswith("__"):
+                    dunders.append(key)
+                if isinstance(node.node, nodes.Name) and node.node.name in NAMESPACES:
+                    refs.append(Reference(node.node.name, key))
+    names = tuple(name for name in loaded if name not in assigned)
+    return Reads(tuple(refs), names, tuple(dunders))
 
 
-def known_names() -> set[str]:
+@lru_cache(maxsize=65536)
+def expression_reads(source: str) -> Reads:
+    """Give what an `expect` or `save` expression reads; cached, as runbooks repeat expressions."""
+    return references(parse_expression(source))
+
+
+@lru_cache(maxsize=65536)
+def template_reads(source: str) -> Reads:
+    """Give what the `{{ }}` parts of a value read; cached like `expression_reads`."""
+    return references(parse_template(source))
+
+
+@lru_cache(maxsize=1)
+def known_names() -> frozenset[str]:
     """Give every bare name an expression may use."""
-    return set(CONTEXT_NAMES) | set(HELPERS) | set(ENVIRONMENT.globals)
+    return frozenset(CONTEXT_NAMES) | frozenset(HELPERS) | frozenset(ENVIRONMENT.globals)
 
 
 def evaluate(source: str, context: dict[str, Any]) -> Any:
@@ -191,7 +262,11 @@ def explain(source: str, context: dict[str, Any]) -> list[str]:
     tree = parse_expression(source)
     parts: list[str] = []
     seen: set[str] = set()
+    # A called method (`result.text.startswith`) says nothing useful; its receiver does.
+    callees = {id(call.node) for call in tree.find_all(nodes.Call)}
     for node in tree.find_all((nodes.Getattr, nodes.Getitem, nodes.Name)):
+        if id(node) in callees:
+            continue
         if isinstance(node, nodes.Name) and (node.name in HELPERS or node.name == "now"):
             continue
         text = _source_of(node)

@@ -54,6 +54,8 @@ class _ProcedureLinter:
         self.secrets = set(self.procedure.requires.secrets)
         for environment in environments.values():
             self.secrets |= set(environment.secrets)
+        # A broken environments file is reported on its own; its secrets are then unknown, not missing.
+        self.check_secrets = catalog.environments is not None or not catalog.environments_file
 
     def report(self, path: Path, message: str, *, key: bool = False) -> None:
         line, column = self.loaded.positions.of(path, key=key)
@@ -69,7 +71,7 @@ class _ProcedureLinter:
                             "has it too); give each step its own id")
             seen.setdefault(step.id, index)
             self.check_references(step, path)
-            self.check_values(step, path, saved, result_available=False)
+            self.check_values(step, path, saved)
             saved |= set(step.save)
         for index, related in enumerate(self.procedure.see_also):
             self.check_procedure_exists(related, ("see_also", index))
@@ -102,52 +104,49 @@ class _ProcedureLinter:
                 self.report(path + ("procedure",),
                             f"'{call.id}' needs input '{name}'; add it under `inputs:` of this call")
 
-    def check_values(self, step: Any, path: Path, saved: set[str], result_available: bool) -> None:
-        for expression_path, source in [(("expect", i), e) for i, e in enumerate(step.expect)] + [
+    def check_values(self, step: Any, path: Path, saved: set[str]) -> None:
+        for name, source in [(("expect", i), e) for i, e in enumerate(step.expect)] + [
             (("save", name), e) for name, e in step.save.items()
         ]:
             try:
-                tree = expr.parse_expression(source)
+                reads = expr.expression_reads(source)
             except expr.ExpressionError as error:
-                self.report(path + expression_path, f"{error}: {source!r}")
+                self.report(path + name, str(error))
                 continue
-            self.check_tree(tree, path + expression_path, saved, result=True)
-        for value_path, text in _strings(step.spec, (step.kind,)):
-            if not expr.has_template(text):
+            self.check_reads(reads, path + name, saved, result=True)
+        texts = list(_strings(step.spec, (step.kind,)))
+        texts += [((name,), getattr(step, name)) for name in ("title", "description")]
+        texts.append((("on_failure", "hint"), step.on_failure.hint))
+        for value_path, text in texts:
+            if not text or not expr.has_template(text):
                 continue
             try:
-                tree = expr.parse_template(text)
+                reads = expr.template_reads(text)
             except expr.ExpressionError as error:
-                self.report(path + value_path, f"{error}: {text!r}")
+                self.report(path + value_path, str(error))
                 continue
-            self.check_tree(tree, path + value_path, saved, result=False)
-        for field_name in ("title", "description"):
-            text = getattr(step, field_name)
-            if text and expr.has_template(text):
-                try:
-                    self.check_tree(expr.parse_template(text), path + (field_name,), saved, result=False)
-                except expr.ExpressionError as error:
-                    self.report(path + (field_name,), f"{error}: {text!r}")
+            self.check_reads(reads, path + value_path, saved, result=False)
 
-    def check_tree(self, tree: Any, path: Path, saved: set[str], result: bool) -> None:
-        references, names, dunders = expr.references(tree)
-        for dunder in dunders:
+    def check_reads(self, reads: expr.Reads, path: Path, saved: set[str], result: bool) -> None:
+        for dunder in reads.dunders:
             self.report(path, f"expressions may not reach for '{dunder}'; read values, not Python internals")
-        allowed = expr.known_names() - ({"result"} if not result else set())
-        for name in names:
+        allowed = expr.known_names() if result else expr.known_names() - {"result"}
+        for name in reads.names:
             if name not in allowed:
                 close = difflib.get_close_matches(name, allowed, n=1)
-                hint = f"; did you mean '{close[0]}'?" if close else ""
+                hint = f"; did you mean '{close[0]}'?" if close else (
+                    f"; use one of {', '.join(sorted(allowed))}"
+                )
                 where = " (result exists only in expect and save)" if name == "result" else ""
                 self.report(path, f"unknown name '{name}'{where}{hint}")
-        for ref in references:
+        for ref in reads.references:
             self.check_reference(ref, path, saved)
 
     def check_reference(self, ref: expr.Reference, path: Path, saved: set[str]) -> None:
         if ref.namespace == "inputs" and ref.name not in self.procedure.inputs:
             self.report(path, f"input '{ref.name}' is not declared; add it under `inputs:`"
                         + _did_you_mean(ref.name, self.procedure.inputs))
-        elif ref.namespace == "secrets" and ref.name not in self.secrets:
+        elif ref.namespace == "secrets" and self.check_secrets and ref.name not in self.secrets:
             self.report(path, f"secret '{ref.name}' is not declared; add it to `requires.secrets:`"
                         + _did_you_mean(ref.name, self.secrets))
         elif ref.namespace == "vars" and ref.name not in saved:
@@ -172,23 +171,33 @@ def lint_procedure(loaded: Loaded, catalog: Catalog) -> list[Problem]:
 
 
 def _call_cycles(catalog: Catalog) -> list[Problem]:
+    """Give one problem per `procedure:` step that closes a loop of calls (a linear walk)."""
     calls = {
         pid: [(i, s.spec.id) for i, s in enumerate(l.procedure.steps) if s.kind == "procedure"]
         for pid, l in catalog.procedures.items()
     }
     problems: list[Problem] = []
-
-    def visit(pid: str, trail: list[str]) -> None:
-        for index, callee in calls.get(pid, []):
-            if callee == trail[0]:
-                loaded = catalog.procedures[pid]
+    finished: set[str] = set()
+    for root in calls:
+        if root in finished:
+            continue
+        # Depth first, without recursion: `trail` is the chain of calls being followed.
+        trail: list[str] = [root]
+        pending = [iter(calls[root])]
+        while pending:
+            step = next(pending[-1], None)
+            if step is None:
+                finished.add(trail.pop())
+                pending.pop()
+                continue
+            index, callee = step
+            if callee in trail:
+                loaded = catalog.procedures[trail[-1]]
                 line, column = loaded.positions.of(("steps", index, "procedure"))
-                cycle = " -> ".join(trail + [callee])
+                cycle = " -> ".join(trail[trail.index(callee):] + [callee])
                 problems.append(Problem(loaded.procedure.source, line, column,
                                         f"procedures call each other in a loop: {cycle}; break the loop"))
-            elif callee not in trail and callee in calls:
-                visit(callee, trail + [callee])
-
-    for pid in calls:
-        visit(pid, [pid])
+            elif callee in calls and callee not in finished:
+                trail.append(callee)
+                pending.append(iter(calls[callee]))
     return problems

@@ -11,14 +11,34 @@ from yaml.constructor import SafeConstructor
 from plbook.errors import PlbookError
 
 try:
-    from yaml import CSafeLoader as _Loader
+    from yaml import CSafeLoader as _BaseLoader
 except ImportError:  # pragma: no cover - PyYAML built without libyaml
-    from yaml import SafeLoader as _Loader  # type: ignore[assignment]
+    from yaml import SafeLoader as _BaseLoader  # type: ignore[assignment]
 
 MAX_NODES = 100_000
 """Most values a document may expand to; aliases past this are an alias bomb, not a procedure."""
 
+MAX_DEPTH = 64
+"""Deepest nesting of lists and mappings; procedures need a handful of levels."""
+
 Path = tuple[str | int, ...]
+
+_STR = "tag:yaml.org,2002:str"
+_MERGE = "tag:yaml.org,2002:merge"
+_RESOLVED_BY_FIRST_CHARACTER = frozenset(_BaseLoader.yaml_implicit_resolvers)
+
+
+class _Loader(_BaseLoader):  # type: ignore[misc,valid-type]
+    """The safe loader, minus the regular expressions for scalars that can only be text."""
+
+    def resolve(self, kind: type, value: Any, implicit: tuple[bool, bool]) -> str:
+        # Most scalars are words or quoted text: only a few first characters can start a number,
+        # boolean, null, date or merge key, so the rest skip the per-scalar pattern matching.
+        if kind is yaml.ScalarNode and (
+            not implicit[0] or value[:1] not in _RESOLVED_BY_FIRST_CHARACTER
+        ):
+            return _STR
+        return str(super().resolve(kind, value, implicit))
 
 
 @dataclass
@@ -47,6 +67,8 @@ class _Builder:
         self.positions = Positions()
         self.count = 0
         self.scalars = SafeConstructor()
+        self.values = self.positions.values
+        self.keys = self.positions.keys
 
     def fail(self, node: yaml.Node, message: str) -> PlbookError:
         mark = node.start_mark
@@ -60,28 +82,55 @@ class _Builder:
                 f"the document expands to more than {MAX_NODES:,} values (nested YAML aliases?); "
                 "write the values out instead of multiplying aliases",
             )
-        self.positions.values[path] = (node.start_mark.line + 1, node.start_mark.column + 1)
+        mark = node.start_mark
+        self.values[path] = (mark.line + 1, mark.column + 1)
+        if isinstance(node, yaml.ScalarNode):
+            return node.value if node.tag == _STR else self._scalar(node)
+        if len(path) >= MAX_DEPTH:
+            raise self.fail(node, f"nested more than {MAX_DEPTH} levels deep; flatten the structure")
         if isinstance(node, yaml.MappingNode):
             return self._mapping(node, path)
-        if isinstance(node, yaml.SequenceNode):
-            return [self.build(item, path + (i,)) for i, item in enumerate(node.value)]
+        return [self.build(item, path + (i,)) for i, item in enumerate(node.value)]
+
+    def _scalar(self, node: yaml.Node) -> Any:
         try:
             return self.scalars.construct_object(node)
         except yaml.YAMLError as error:
-            raise self.fail(node, f"{getattr(error, 'problem', error)}; write a plain value") from None
+            problem = getattr(error, "problem", None) or error
+            raise self.fail(node, f"{problem}; write a plain value or quote it") from None
+        except (ValueError, OverflowError) as error:
+            # e.g. 2024-02-30 looks like a date but is none; a tagged `!!int abc` is no number.
+            raise self.fail(
+                node, f"'{node.value}' is not a valid {node.tag.rsplit(':', 1)[-1]} ({error}); "
+                "quote it to keep it as text"
+            ) from None
 
-    def _pairs(self, node: yaml.MappingNode) -> list[tuple[yaml.Node, yaml.Node]]:
-        pairs: list[tuple[yaml.Node, yaml.Node]] = []
+    def _pairs(self, node: yaml.MappingNode, merging: tuple[yaml.Node, ...] = ()) -> list[
+        tuple[yaml.Node, yaml.Node]
+    ]:
+        """Give the key/value nodes of a mapping, `<<` merges resolved (own keys win)."""
+        pairs = [(key, value) for key, value in node.value if key.tag != _MERGE]
+        if len(pairs) == len(node.value):
+            return pairs
+        names = {key.value for key, _ in pairs if isinstance(key, yaml.ScalarNode)}
         for key, value in node.value:
-            if key.tag == "tag:yaml.org,2002:merge":
-                sources = value.value if isinstance(value, yaml.SequenceNode) else [value]
-                for source in sources:
-                    if not isinstance(source, yaml.MappingNode):
-                        raise self.fail(source, "`<<` merges only mappings")
-                    pairs.extend(p for p in self._pairs(source) if p[0].value not in
-                                 {k.value for k, _ in node.value})
-            else:
-                pairs.append((key, value))
+            if key.tag != _MERGE:
+                continue
+            sources = value.value if isinstance(value, yaml.SequenceNode) else [value]
+            for source in sources:
+                if not isinstance(source, yaml.MappingNode):
+                    raise self.fail(source, "`<<` merges only mappings; write `<<: *anchor` of a mapping")
+                if source is node or source in merging:
+                    raise self.fail(source, "a mapping merges itself through `<<`; remove that merge")
+                self.count += len(source.value)
+                if self.count > MAX_NODES:
+                    raise self.fail(source, f"the document expands to more than {MAX_NODES:,} values "
+                                    "(nested `<<` merges?); write the values out instead")
+                for merged_key, merged_value in self._pairs(source, merging + (node,)):
+                    name = merged_key.value if isinstance(merged_key, yaml.ScalarNode) else None
+                    if name is None or name not in names:
+                        names.add(name)
+                        pairs.append((merged_key, merged_value))
         return pairs
 
     def _mapping(self, node: yaml.MappingNode, path: Path) -> dict[str, Any]:
@@ -92,14 +141,12 @@ class _Builder:
             # Keys are names: keep the text as written, so `on:` or `yes:` stay words, not booleans.
             key = str(key_node.value)
             if key in result:
-                first = self.positions.keys[path + (key,)]
+                first = self.keys[path + (key,)]
                 raise self.fail(
                     key_node, f"duplicate key '{key}' (first at line {first[0]}); keep only one"
                 )
-            self.positions.keys[path + (key,)] = (
-                key_node.start_mark.line + 1,
-                key_node.start_mark.column + 1,
-            )
+            mark = key_node.start_mark
+            self.keys[path + (key,)] = (mark.line + 1, mark.column + 1)
             result[key] = self.build(value_node, path + (key,))
         return result
 

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from pydantic import Field
 
 from plbook.fields import Strict
-from plbook.steps.base import StepView
+from plbook.steps.base import StepRuntime, StepView, resolve_model
 
 
 class Spec(Strict):
@@ -28,3 +30,15 @@ def describe(spec: Spec) -> StepView:
         if value
     )
     return StepView(action=header + ("\n" if header else "") + spec.body, language="text")
+
+
+def resolve(spec: Spec, runtime: StepRuntime) -> Spec:
+    """Give the message with every `{{ }}` value filled in."""
+    return resolve_model(spec, runtime)
+
+
+def run(spec: Spec, runtime: StepRuntime) -> dict[str, Any]:
+    """Show the rendered message; give its text (and where it goes) for the evidence."""
+    text = describe(spec).action
+    runtime.show_message(text)
+    return {"text": text, "channel": spec.channel, "to": spec.to, "subject": spec.subject}

@@ -3,12 +3,20 @@
 from __future__ import annotations
 
 import json
+import shlex
+from datetime import datetime
 from typing import Any, Literal
 
 from pydantic import Field, model_validator
 
 from plbook.fields import Strict
-from plbook.steps.base import StepView, with_secret_placeholders
+from plbook.steps.base import (
+    StepFailed,
+    StepRuntime,
+    StepView,
+    resolve_model,
+    with_secret_placeholders,
+)
 
 READS = ("find_one", "find", "count_documents", "aggregate", "index_information", "command")
 WRITES = ("update_one", "insert_one", "delete_one")
@@ -105,6 +113,90 @@ def describe(spec: Spec) -> StepView:
     return StepView(
         action=with_secret_placeholders(action),
         language="javascript",
-        manual_equivalent=with_secret_placeholders(f'mongosh "{uri}" --eval \'{shell}\''),
-        criteria=["The operation changes data"] if spec.writes else [],
+        manual_equivalent=with_secret_placeholders(f'mongosh "{uri}" --eval {shlex.quote(shell)}'),
+        criteria=["MongoDB acknowledges the write"] if spec.writes else [],
     )
+
+
+def resolve(spec: Spec, runtime: StepRuntime) -> Spec:
+    """Give the operation with every `{{ }}` value filled in and the connection string chosen."""
+    resolved = resolve_model(spec, runtime)
+    if resolved.uri is None:
+        resolved = resolved.model_copy(update={"uri": runtime.secret("MONGODB_URI")})
+    return resolved
+
+
+def run(spec: Spec, runtime: StepRuntime) -> dict[str, Any]:
+    """Run the operation; give its result in the shape the runbook documents."""
+    from pymongo.errors import PyMongoError
+
+    if not spec.uri:
+        raise StepFailed("no MongoDB connection string: set MONGODB_URI or give `uri`")
+    try:
+        client = runtime.mongo_client(spec.uri)
+        name = spec.database or _uri_database(spec.uri) or runtime.env_value("mongodb_database")
+        database = client.get_database(name)
+        return _plain(_operate(spec, database))
+    except PyMongoError as error:
+        raise StepFailed(f"MongoDB {spec.operation} failed: {_first_line(error)}") from None
+
+
+def _operate(spec: Spec, database: Any) -> dict[str, Any]:
+    op, arg = spec.operation, spec.argument
+    if op == "command":
+        return {"reply": database.command(arg if isinstance(arg, str) else dict(arg))}
+    collection = database[spec.collection]
+    if op == "find_one":
+        return {"document": collection.find_one(arg, projection=spec.projection)}
+    if op == "find":
+        cursor = collection.find(arg, projection=spec.projection, limit=spec.limit)
+        if spec.sort:
+            cursor = cursor.sort(list(spec.sort.items()))
+        documents = list(cursor)
+        return {"documents": documents, "count": len(documents)}
+    if op == "aggregate":
+        documents = list(collection.aggregate(arg))
+        return {"documents": documents, "count": len(documents)}
+    if op == "count_documents":
+        return {"count": collection.count_documents(arg)}
+    if op == "index_information":
+        return {"indexes": [
+            {"key": [[field, direction] for field, direction in index["key"]],
+             "unique": bool(index.get("unique", False)),
+             "expireAfterSeconds": index.get("expireAfterSeconds")}
+            for index in collection.index_information().values()
+        ]}
+    if op == "update_one":
+        outcome = collection.update_one(arg.filter, arg.update, upsert=arg.upsert)
+        return {"matched": outcome.matched_count, "modified": outcome.modified_count}
+    if op == "insert_one":
+        return {"inserted_id": collection.insert_one(dict(arg)).inserted_id}
+    return {"deleted": collection.delete_one(arg).deleted_count}
+
+
+def _uri_database(uri: str) -> str | None:
+    from pymongo.uri_parser import parse_uri
+
+    try:
+        return parse_uri(uri, validate=False).get("database")
+    except Exception:  # noqa: BLE001 - a bad URI is reported by the connection itself
+        return None
+
+
+def _plain(value: Any) -> Any:
+    """Give a result with ObjectIds and other BSON types as strings; dates stay dates."""
+    from bson import ObjectId
+
+    if isinstance(value, dict):
+        return {key: _plain(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_plain(item) for item in value]
+    if isinstance(value, ObjectId):
+        return str(value)
+    if value is None or isinstance(value, (str, int, float, bool, datetime)):
+        return value
+    return str(value)
+
+
+def _first_line(error: Exception) -> str:
+    return str(error).split(", Timeout:")[0].splitlines()[0]

@@ -7,7 +7,7 @@ from typing import Annotated, Any
 from pydantic import BeforeValidator, Field
 
 from plbook.fields import Identifier, Strict
-from plbook.steps.base import StepView
+from plbook.steps.base import StepFailed, StepRuntime, StepView, resolve_model
 
 
 class Call(Strict):
@@ -32,3 +32,15 @@ def describe(spec: Call) -> StepView:
         f" --input {name}={value}" for name, value in spec.inputs.items()
     )
     return StepView(action=line, language="bash", criteria=[f"Every check of `{spec.id}` passes"])
+
+
+def resolve(spec: Call, runtime: StepRuntime) -> Call:
+    """Give the call with every `{{ }}` in its inputs filled in."""
+    return resolve_model(spec, runtime)
+
+
+def run(spec: Call, runtime: StepRuntime) -> dict[str, Any]:
+    """Run the procedure inline; give whether every check of it passed."""
+    if not runtime.run_procedure(spec.id, dict(spec.inputs)):
+        raise StepFailed(f"a check of '{spec.id}' failed", {"passed": False})
+    return {"passed": True}

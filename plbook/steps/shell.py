@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
-from plbook.steps.base import StepView, with_secret_placeholders
+import os
+import signal
+import subprocess
+from typing import Any
+
+from plbook.steps.base import StepFailed, StepRuntime, StepView, with_secret_placeholders
 
 Spec = str
 """The command line, with `{{ }}` values that are quoted when substituted."""
@@ -17,3 +22,50 @@ def describe(spec: Spec) -> StepView:
         language="bash",
         criteria=["The command exits with code 0"],
     )
+
+
+def resolve(spec: Spec, runtime: StepRuntime) -> Spec:
+    """Give the command line with every `{{ }}` value filled in and shell-quoted."""
+    return str(runtime.render(spec, shell=True))
+
+
+def run(spec: Spec, runtime: StepRuntime) -> dict[str, Any]:
+    """Run the command with `bash -c`; give exit_code, stdout and stderr."""
+    # A session of its own, so a timeout or Ctrl-C ends the command and everything it started.
+    process = subprocess.Popen(
+        ["bash", "-c", spec],
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env=runtime.subprocess_environment(),
+        start_new_session=True,
+    )
+    try:
+        stdout, stderr = process.communicate(timeout=runtime.timeout)
+    except subprocess.TimeoutExpired:
+        _kill_group(process)
+        stdout, stderr = process.communicate()
+        raise StepFailed(
+            f"the command did not finish within {runtime.timeout:g}s and was stopped",
+            _result(-signal.SIGKILL, stdout, stderr),
+        ) from None
+    except BaseException:
+        _kill_group(process)
+        process.wait()
+        raise
+    return _result(process.returncode, stdout, stderr)
+
+
+def _result(exit_code: int, stdout: bytes, stderr: bytes) -> dict[str, Any]:
+    return {
+        "exit_code": exit_code,
+        "stdout": stdout.decode("utf-8", "replace"),
+        "stderr": stderr.decode("utf-8", "replace"),
+    }
+
+
+def _kill_group(process: subprocess.Popen[bytes]) -> None:
+    try:
+        os.killpg(process.pid, signal.SIGKILL)
+    except ProcessLookupError:
+        pass

@@ -7,7 +7,13 @@ from typing import Any, Literal
 from pydantic import Field, model_validator
 
 from plbook.fields import Strict
-from plbook.steps.base import StepView, with_secret_placeholders
+from plbook.steps.base import (
+    StepFailed,
+    StepRuntime,
+    StepView,
+    resolve_model,
+    with_secret_placeholders,
+)
 
 Resource = Literal[
     "webhook_endpoints", "subscriptions", "customers", "events", "checkout_sessions", "invoices"
@@ -58,3 +64,39 @@ def describe(spec: Spec) -> StepView:
         language="python",
         manual_equivalent=with_secret_placeholders(cli + f" --api-key {spec.api_key}"),
     )
+
+
+def resolve(spec: Spec, runtime: StepRuntime) -> Spec:
+    """Give the read with every `{{ }}` value (the API key too) filled in."""
+    return resolve_model(spec, runtime)
+
+
+def run(spec: Spec, runtime: StepRuntime) -> dict[str, Any]:
+    """Read from the Stripe API; give data and has_more for a list, object for a retrieve."""
+    import stripe as stripe_sdk
+
+    client = stripe_sdk.StripeClient(
+        spec.api_key,
+        base_addresses={"api": str(runtime.env_value("stripe_api_base"))},
+        http_client=stripe_sdk.HTTPXClient(timeout=runtime.timeout, allow_sync_methods=True),
+        max_network_retries=0,
+    )
+    service: Any = client.v1
+    for part in _SERVICE_PATHS.get(spec.resource, (spec.resource,)):
+        service = getattr(service, part)
+    try:
+        if spec.list:
+            page = service.list(dict(spec.params) or None)
+            return {"data": [item.to_dict() for item in page.data], "has_more": bool(page.has_more)}
+        return {"object": service.retrieve(spec.id).to_dict()}
+    except stripe_sdk.StripeError as error:
+        status = f" ({error.http_status})" if error.http_status else ""
+        raise StepFailed(f"Stripe {spec.resource} {'list' if spec.list else 'retrieve'} failed"
+                         f"{status}: {error.user_message or _first_line(error)}") from None
+
+
+_SERVICE_PATHS = {"checkout_sessions": ("checkout", "sessions")}
+
+
+def _first_line(error: Exception) -> str:
+    return (str(error).splitlines() or [type(error).__name__])[0]

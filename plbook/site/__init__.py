@@ -1,0 +1,1 @@
+"""The runbook site: a MkDocs plugin and the page templates it renders procedures with."""

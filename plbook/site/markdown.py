@@ -1,0 +1,38 @@
+"""Safe Markdown fragments from arbitrary text: code spans, fences, table cells, prose."""
+
+from __future__ import annotations
+
+import re
+
+_BACKTICKS = re.compile(r"`+")
+
+
+def code_span(text: object) -> str:
+    """Give `text` as one inline code span, whatever backticks it holds."""
+    value = " ".join(str(text).split("\n"))
+    longest = max((len(run) for run in _BACKTICKS.findall(value)), default=0)
+    ticks = "`" * (longest + 1)
+    pad = " " if longest or value.startswith("`") or value.endswith("`") else ""
+    return f"{ticks}{pad}{value}{pad}{ticks}"
+
+
+def fence(text: str, language: str = "text") -> str:
+    """Give `text` as a fenced code block longer than any backtick run inside it."""
+    longest = max((len(run) for run in _BACKTICKS.findall(text)), default=0)
+    ticks = "`" * max(3, longest + 1)
+    return f"{ticks}{language}\n{text.rstrip()}\n{ticks}"
+
+
+def prose(text: object) -> str:
+    """Give author text as Markdown that cannot open a raw HTML tag by accident."""
+    return str(text).replace("<", "&lt;")
+
+
+def table_cell(text: object) -> str:
+    """Give text that stays inside one Markdown table cell."""
+    return " ".join(str(text).split()).replace("|", "\\|")
+
+
+def html_text(text: object) -> str:
+    """Give text escaped for a raw HTML element in the page."""
+    return str(text).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")

@@ -1,0 +1,245 @@
+"""Procedures as Markdown pages: one per procedure, an index by category, a page per category.
+
+Plain functions from the model to Markdown text; the MkDocs plugin only places the results.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import shlex
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import jinja2
+import yaml
+
+from plbook.fields import format_duration
+from plbook.model import CATEGORIES, EnvironmentsFile, Procedure
+from plbook.site import markdown
+from plbook.site.criteria import expectation_in_words
+from plbook.steps import STEP_KINDS, StepBase
+from plbook.steps.base import StepView
+
+PROCEDURE_TEMPLATE = "procedure.md.j2"
+INDEX_TEMPLATE = "index.md.j2"
+OVERRIDE_FOLDER = "plbook"
+"""Templates in `<custom_dir>/plbook/` replace the packaged ones of the same name."""
+
+CATEGORY_TITLES = {
+    "checklist": "Checklists",
+    "smoke-test": "Smoke tests",
+    "troubleshooting": "Troubleshooting",
+    "rollback": "Rollback",
+    "cadence": "Daily, weekly and periodic checks",
+    "incident": "Incident response",
+    "communication": "Communication templates",
+}
+KIND_LABELS = {
+    "http": "HTTP request",
+    "mongo": "MongoDB query",
+    "stripe": "Stripe API read",
+    "shell": "Command",
+    "manual": "Manual check",
+    "procedure": "Runs a procedure",
+    "message": "Message",
+}
+_ENV_REF = re.compile(r"\benv\.([A-Za-z_][A-Za-z0-9_]*)")
+_SECRET_REF = re.compile(r"\bsecrets\.([A-Za-z_][A-Za-z0-9_]*)")
+
+
+@dataclass(frozen=True)
+class Criterion:
+    """One pass criterion: the expression that decides, and the same in words when we have them."""
+
+    expression: str | None
+    words: str | None
+
+
+@dataclass(frozen=True)
+class StepSection:
+    """What a step's section on the page shows."""
+
+    number: int
+    step: StepBase
+    kind_label: str
+    view: StepView
+    language: str
+    criteria: list[Criterion]
+    retry: str | None
+    timeout: str | None
+    called: str | None = None
+    saves: dict[str, str] = field(default_factory=dict)
+
+
+def template_environment(override_dir: Path | None = None) -> jinja2.Environment:
+    """Give the Jinja2 environment for page templates, looking in `override_dir` first."""
+    loaders: list[jinja2.BaseLoader] = []
+    if override_dir is not None and override_dir.is_dir():
+        loaders.append(jinja2.FileSystemLoader(str(override_dir)))
+    loaders.append(jinja2.PackageLoader("plbook.site", "templates"))
+    environment = jinja2.Environment(
+        loader=jinja2.ChoiceLoader(loaders),
+        undefined=jinja2.StrictUndefined,
+        keep_trailing_newline=True,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        autoescape=False,  # the output is Markdown; filters below escape what needs it
+    )
+    environment.filters.update(
+        code=markdown.code_span,
+        fence=markdown.fence,
+        prose=markdown.prose,
+        cell=markdown.table_cell,
+        html=markdown.html_text,
+        duration=format_duration,
+    )
+    environment.globals.update(category_titles=CATEGORY_TITLES)
+    return environment
+
+
+def render_procedure_page(
+    procedure: Procedure,
+    environments: EnvironmentsFile | None = None,
+    templates: jinja2.Environment | None = None,
+    titles: dict[str, str] | None = None,
+) -> str:
+    """Give the Markdown page of one procedure, front matter included.
+
+    `titles` (procedure id to title) names the procedures this one links to.
+    """
+    templates = templates or template_environment()
+    front_matter = {
+        "title": procedure.title,
+        "description": procedure.summary,
+        "tags": list(procedure.tags),
+        # Procedures rank above reference pages that mention the same words.
+        "search": {"boost": 2},
+    }
+    return templates.get_template(PROCEDURE_TEMPLATE).render(
+        front_matter=yaml.safe_dump(front_matter, sort_keys=False, allow_unicode=True).strip(),
+        procedure=procedure,
+        titles=titles or {},
+        run_line=run_line(procedure),
+        secrets=secret_names(procedure),
+        env_values=environment_values(procedure, environments),
+        steps=[step_section(number, step) for number, step in enumerate(procedure.steps, 1)],
+    )
+
+
+def render_procedure_index(
+    procedures: Iterable[Procedure],
+    templates: jinja2.Environment | None = None,
+    *,
+    title: str = "Procedures",
+    link_prefix: str = "",
+    category_links: bool = True,
+) -> str:
+    """Give a Markdown page listing procedures grouped by category, in the categories' order."""
+    templates = templates or template_environment()
+    by_category: dict[str, list[Procedure]] = {category: [] for category in CATEGORIES}
+    for procedure in procedures:
+        by_category[procedure.category].append(procedure)
+    groups = {
+        category: sorted(members, key=lambda p: p.title.lower())
+        for category, members in by_category.items()
+        if members
+    }
+    return templates.get_template(INDEX_TEMPLATE).render(
+        title=title, groups=groups, link_prefix=link_prefix, category_links=category_links
+    )
+
+
+def render_category_page(
+    category: str, procedures: Iterable[Procedure], templates: jinja2.Environment | None = None
+) -> str:
+    """Give the page of one category, which sits one folder below the procedure pages."""
+    return render_procedure_index(
+        procedures, templates, title=CATEGORY_TITLES[category], link_prefix="../", category_links=False
+    )
+
+
+def run_line(procedure: Procedure) -> str:
+    """Give the `plbook run` line for the procedure, with a placeholder for each required input."""
+    words = ["plbook", "run", procedure.id or ""]
+    for name, spec in procedure.inputs.items():
+        if spec.required:
+            value = shlex.quote(spec.example) if spec.example else name.upper()
+            words += ["--input", f"{name}={value}"]
+    return " ".join(words)
+
+
+def _step_text(procedure: Procedure) -> str:
+    return json.dumps([step.model_dump(mode="json", by_alias=True) for step in procedure.steps])
+
+
+def secret_names(procedure: Procedure) -> list[str]:
+    """Give the names of the secrets the procedure reads: declared, referenced and implied."""
+    names = set(procedure.requires.secrets) | set(_SECRET_REF.findall(_step_text(procedure)))
+    if any(step.kind == "mongo" and step.spec.uri is None for step in procedure.steps):
+        names.add("MONGODB_URI")  # a mongo step without a uri connects with this secret
+    return sorted(names)
+
+
+def environment_values(
+    procedure: Procedure, environments: EnvironmentsFile | None
+) -> dict[str, dict[str, str]]:
+    """Give each `env.NAME` the procedure reads, with its value in every environment."""
+    if environments is None:
+        return {}
+    names = sorted(set(_ENV_REF.findall(_step_text(procedure))) - {"name"})
+    return {
+        name: {
+            env_name: str(environment.values.get(name, "")) for env_name, environment in
+            environments.environments.items()
+        }
+        for name in names
+    }
+
+
+def step_section(number: int, step: StepBase) -> StepSection:
+    """Give what the page shows for one step."""
+    view = STEP_KINDS[step.kind].describe(step.spec)
+    return StepSection(
+        number=number,
+        step=step,
+        kind_label=KIND_LABELS.get(step.kind, step.kind),
+        view=view,
+        # Pygments' HTTP lexer marks `{{ }}` in a request line as an error; plain text reads better.
+        language="text" if step.kind == "http" else view.language,
+        criteria=pass_criteria(step, view),
+        retry=retry_budget(step),
+        timeout=_timeout(step),
+        called=step.spec.id if step.kind == "procedure" else None,
+        saves=dict(step.save),
+    )
+
+
+def pass_criteria(step: StepBase, view: StepView) -> list[Criterion]:
+    """Give the criteria a step passes on: its expectations, else what its kind implies."""
+    if step.expect:
+        return [Criterion(e, expectation_in_words(e)) for e in step.expect]
+    if view.criteria:
+        return [Criterion(None, words) for words in view.criteria]
+    if step.expectations:
+        return [Criterion(e, expectation_in_words(e)) for e in step.expectations]
+    return [Criterion(None, "It completes without an error")]
+
+
+def retry_budget(step: StepBase) -> str | None:
+    """Give the step's retry budget in words, e.g. `up to 2m, every 5s`."""
+    if step.retry is None:
+        return None
+    limits = []
+    if step.retry.attempts:
+        limits.append(f"{step.retry.attempts} attempts")
+    if step.retry.timeout:
+        limits.append(f"up to {format_duration(step.retry.timeout)}")
+    return f"{' or '.join(limits)}, every {format_duration(step.retry.interval)}"
+
+
+def _timeout(step: StepBase) -> str | None:
+    seconds: Any = step.timeout or getattr(step.spec, "timeout", None)
+    return format_duration(seconds) if isinstance(seconds, (int, float)) else None

@@ -1,0 +1,235 @@
+"""Real servers on loopback for the executor's tests, and a helper that writes a runbook to run."""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+FIXTURES = Path(__file__).parent / "fixtures"
+CANARY = "canary-s3cr3t-7f1d2c"
+SANDBOX_STRIPE_KEY = "sk_test_plbook_sandbox"
+
+
+def free_port() -> int:
+    """Give a loopback port nothing listens on (just now)."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+class _FaultyHandler(BaseHTTPRequestHandler):
+    """Answers as a healthy, failing, slow or broken API depending on the path."""
+
+    hits: dict[str, int] = {}
+
+    def do_GET(self) -> None:  # noqa: N802 - the stdlib's name
+        path, _, query = self.path.partition("?")
+        counter = type(self).hits
+        counter[path] = counter.get(path, 0) + 1
+        if path == "/api/health":
+            self._json(200, {"success": True, "data": {"status": "ok", "database": "connected"}})
+        elif path == "/api/down":
+            self._json(
+                503, {"success": False, "data": {"status": "error", "database": "disconnected"}}
+            )
+        elif path == "/api/malformed":
+            self._send(200, b'{"success": true, "data": {', "application/json")
+        elif path == "/api/slow":
+            time.sleep(3)
+            self._json(200, {"success": True})
+        elif path == "/api/echo":
+            # Echoes the request back, as a debug endpoint would: secrets end up in the body.
+            self._json(200, {"headers": dict(self.headers.items()), "query": query})
+        elif path == "/api/flaky":
+            # Healthy from the third request on: a service coming back after a restart.
+            self._json(200 if counter[path] >= 3 else 503, {"attempt": counter[path]})
+        elif path.startswith("/v1/"):
+            # A Stripe API having an outage.
+            self._json(500, {"error": {"type": "api_error", "message": "Stripe is having trouble"}})
+        elif path.startswith("/api/items/"):
+            self._json(200, {"id": int(path.rsplit("/", 1)[1]), "ok": True})
+        else:
+            self._json(404, {"error": "not found"})
+
+    def _json(self, status: int, payload: Any) -> None:
+        self._send(status, json.dumps(payload).encode(), "application/json")
+
+    def _send(self, status: int, body: bytes, content_type: str) -> None:
+        self.send_response(status)
+        self.send_header("Content-Type", content_type)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        try:
+            self.wfile.write(body)
+        except (BrokenPipeError, ConnectionResetError):
+            pass  # the client gave up waiting (the timeout case), as it should
+
+    def log_message(self, format: str, *args: Any) -> None:
+        """Stay quiet."""
+
+
+@pytest.fixture(scope="session")
+def api_url() -> Iterator[str]:
+    """Give the base URL of a local API with healthy and faulty endpoints."""
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _FaultyHandler)
+    server.daemon_threads = True
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}"
+    server.shutdown()
+    server.server_close()
+
+
+@pytest.fixture(scope="session")
+def mongodb_uri(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """Give the URI of a seeded nx-27017 server (the sandbox's launcher), database `promptlens`."""
+    import pymongo
+
+    from plbook.sandbox.mongo_server import MongoServer
+    from plbook.sandbox.seed import create_indexes
+
+    server = MongoServer(free_port(), tmp_path_factory.mktemp("mongo"))
+    server.start()
+    uri = f"mongodb://127.0.0.1:{server.port}/promptlens"
+    with pymongo.MongoClient(uri, serverSelectionTimeoutMS=5000) as client:
+        database = client.get_default_database()
+        create_indexes(database)
+        database.users.insert_one(
+            {"email": "test@example.com", "plan": "free", "usageCount": 3, "limit": 50}
+        )
+    yield uri
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def stripe_api_base() -> Iterator[str]:
+    """Give the base URL of the sandbox's Stripe API stand-in."""
+    from plbook.sandbox.addresses import SandboxPorts
+    from plbook.sandbox.stripe_api import stripe_api_server
+    from plbook.sandbox.stripe_store import StripeAccount
+
+    ports = SandboxPorts(api=free_port(), stripe_api=free_port())
+    account = StripeAccount(ports, autopay=False)
+    server = stripe_api_server(ports.stripe_api, account)
+    server.start()
+    yield ports.stripe_api_base
+    server.stop()
+    account.stop()
+
+
+@dataclass
+class Finished:
+    """A finished `plbook run`: exit code, output, and the records it left."""
+
+    code: int
+    stdout: str
+    stderr: str
+    directory: Path
+
+    @property
+    def report(self) -> dict[str, Any]:
+        return json.loads((self.directory / "report.json").read_text())
+
+    def step(self, path: str) -> dict[str, Any]:
+        return next(s for s in self.report["steps"] if s["path"] == path)
+
+    def every_record(self) -> str:
+        """Give the text of every file the run wrote: journal, reports, evidence."""
+        files = [
+            p
+            for p in self.directory.rglob("*")
+            if p.is_file() and p.suffix in (".jsonl", ".json", ".xml", ".md")
+        ]
+        return "\n".join(p.read_text() for p in files)
+
+
+class Runbook:
+    """A procedures folder in a temporary directory, with environments pointing at the fixtures."""
+
+    def __init__(
+        self, directory: Path, values: dict[str, Any], secrets: dict[str, str | None]
+    ) -> None:
+        self.directory = directory
+        self.procedures = directory / "procedures"
+        self.procedures.mkdir()
+        environments = {
+            "default": "test",
+            "environments": {
+                "test": {"values": values, "secrets": secrets},
+                "production": {"values": values, "secrets": secrets, "confirm": True},
+            },
+        }
+        (self.procedures / "environments.yaml").write_text(yaml.safe_dump(environments))
+
+    def add(self, procedure_id: str, text: str) -> None:
+        """Write a procedure file."""
+        (self.procedures / f"{procedure_id}.yaml").write_text(text)
+
+    def add_fixture(self, name: str) -> None:
+        """Copy a procedure from tests/run/fixtures/."""
+        self.add(name, (FIXTURES / f"{name}.yaml").read_text())
+
+    def start(
+        self, procedure_id: str, *args: str, env: dict[str, str] | None = None
+    ) -> subprocess.Popen[str]:
+        """Start `plbook run` as a real process, reports under this directory."""
+        command = [
+            sys.executable,
+            "-m",
+            "plbook",
+            "run",
+            procedure_id,
+            "--path",
+            "procedures",
+            "--report",
+            "report.json",
+            "--junit",
+            "report.xml",
+            "--evidence",
+            "incidents",
+            *args,
+        ]
+        environment = {**os.environ, **(env or {})}
+        return subprocess.Popen(
+            command,
+            cwd=self.directory,
+            env=environment,
+            text=True,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+        )
+
+    def run(self, procedure_id: str, *args: str, env: dict[str, str] | None = None) -> Finished:
+        """Run `plbook run` to its end."""
+        process = self.start(procedure_id, *args, env=env)
+        stdout, stderr = process.communicate(timeout=120)
+        return Finished(process.returncode, stdout, stderr, self.directory)
+
+
+@pytest.fixture
+def runbook(tmp_path: Path, api_url: str) -> Runbook:
+    """Give an empty runbook whose `test` environment points at the local API."""
+    return Runbook(
+        tmp_path,
+        values={
+            "api_url": api_url,
+            "down_url": f"http://127.0.0.1:{free_port()}",
+            "mongodb_database": "promptlens",
+            "stripe_api_base": "http://127.0.0.1:9",
+        },
+        secrets={"API_TOKEN": CANARY, "MONGODB_URI": None, "STRIPE_SECRET_KEY": None},
+    )

@@ -1,0 +1,44 @@
+"""Runs of the real runbook through the `plbook` command line, as docs CI does."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+from plbook.load import load_catalog
+
+ROOT = Path(__file__).resolve().parents[2]
+PROCEDURES = ROOT / "procedures"
+
+
+@dataclass
+class RunOutcome:
+    """What a `plbook run` printed and how it exited."""
+
+    exit_code: int
+    output: str
+
+
+def example_inputs(procedure_id: str) -> list[str]:
+    """Give `--input` flags for a procedure's required inputs, from their `example` values."""
+    procedure = load_catalog([PROCEDURES]).get(procedure_id)
+    flags = []
+    for name, declared in procedure.inputs.items():
+        if declared.default is None and declared.example is not None:
+            flags += ["--input", f"{name}={declared.example}"]
+    return flags
+
+
+def plbook_run(procedure_id: str, *extra: str, tmp_path: Path) -> RunOutcome:
+    """Run `plbook run ID --env sandbox` non-interactively, as docs CI does."""
+    command = [sys.executable, "-m", "plbook", "run", procedure_id, "--env", "sandbox",
+               "--manual", "skip", "--yes", *example_inputs(procedure_id), *extra]
+    environment = {k: v for k, v in os.environ.items() if k != "NO_COLOR"} | {"NO_COLOR": "1"}
+    done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=600,
+                          env=environment, stdin=subprocess.DEVNULL)
+    return RunOutcome(done.returncode, done.stdout + done.stderr)
+
+

@@ -1,0 +1,47 @@
+"""The runbook finds and fixes what the sandbox's faults break, end to end."""
+
+from __future__ import annotations
+
+import json
+
+import httpx
+import pytest
+
+from sandbox_runs import plbook_run
+
+GOOD_DEPLOYMENT = "3f2c9d1e-7b6a-4c5d-9e8f-1a2b3c4d5e04"
+
+
+def test_smoke_tests_pass_on_a_healthy_sandbox(sandbox, tmp_path):
+    outcome = plbook_run("smoke-tests", "--report", str(tmp_path / "r.json"), tmp_path=tmp_path)
+    assert outcome.exit_code == 0, outcome.output[-4000:]
+    report = json.loads((tmp_path / "r.json").read_text())
+    assert report["verdict"] == "passed"
+
+
+@pytest.mark.faults("db-down")
+def test_database_down_fails_the_health_check_and_names_the_database(sandbox, tmp_path):
+    outcome = plbook_run("smoke-tests", tmp_path=tmp_path)
+    assert outcome.exit_code == 1, outcome.output[-4000:]
+    assert "database" in outcome.output
+    assert "disconnected" in outcome.output
+
+
+@pytest.mark.faults("bad-deploy")
+def test_rollback_railway_recovers_from_a_bad_deploy(sandbox, tmp_path):
+    assert httpx.get(f"{sandbox.api_url}/api/health").status_code == 500
+    broken = plbook_run("smoke-test-health", tmp_path=tmp_path)
+    assert broken.exit_code == 1
+    rollback = plbook_run("rollback-railway", "--input", f"deployment_id={GOOD_DEPLOYMENT}",
+                          tmp_path=tmp_path)
+    assert rollback.exit_code == 0, rollback.output[-4000:]
+    assert httpx.get(f"{sandbox.api_url}/api/health").status_code == 200
+    again = plbook_run("smoke-tests", tmp_path=tmp_path)
+    assert again.exit_code == 0, again.output[-4000:]
+
+
+@pytest.mark.faults("bad-webhook-secret")
+def test_bad_webhook_secret_fails_the_stripe_smoke_test_naming_the_signature(sandbox, tmp_path):
+    outcome = plbook_run("smoke-test-stripe-webhook", tmp_path=tmp_path)
+    assert outcome.exit_code == 1, outcome.output[-4000:]
+    assert "signature" in outcome.output.lower()
