@@ -19,7 +19,15 @@ import tempfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-CATEGORIES = ["checklist", "smoke-test", "troubleshooting", "rollback", "cadence", "incident", "communication"]
+CATEGORIES = [
+    "checklist",
+    "smoke-test",
+    "troubleshooting",
+    "rollback",
+    "cadence",
+    "incident",
+    "communication",
+]
 
 TIMED_BUILD = """
 import sys, time
@@ -85,12 +93,18 @@ def write_project(folder: Path, count: int, *, procedures_in_nav: bool) -> Path:
     procedures.mkdir(parents=True)
     shutil.copy(ROOT / "procedures/environments.yaml", procedures)
     for n in range(count):
-        (procedures / f"generated-{n:04d}.yaml").write_text(PROCEDURE.format(
-            n=n, service=f"service{n % 40}", category=CATEGORIES[n % len(CATEGORIES)],
-            next_id=f"generated-{(n + 1) % count:04d}",
-        ))
+        (procedures / f"generated-{n:04d}.yaml").write_text(
+            PROCEDURE.format(
+                n=n,
+                service=f"service{n % 40}",
+                category=CATEGORIES[n % len(CATEGORIES)],
+                next_id=f"generated-{(n + 1) % count:04d}",
+            )
+        )
     (folder / "runbook").mkdir()
-    (folder / "runbook/index.md").write_text("# Runbook\n\nStart with [the first](plbook:generated-0000).\n")
+    (folder / "runbook/index.md").write_text(
+        "# Runbook\n\nStart with [the first](plbook:generated-0000).\n"
+    )
     (folder / "mkdocs.yml").write_text(
         f"INHERIT: {ROOT / 'mkdocs.yml'}\n"
         f"theme:\n  custom_dir: {ROOT / 'site_overrides'}\n"
@@ -108,8 +122,18 @@ def timed_build(count: int, *, procedures_in_nav: bool, runs: int) -> float:
         project = write_project(Path(temporary), count, procedures_in_nav=procedures_in_nav)
         for _ in range(runs):
             done = subprocess.run(
-                [sys.executable, "-c", TIMED_BUILD, str(project / "mkdocs.yml"), str(project / "site")],
-                cwd=project, capture_output=True, text=True, env=environment, check=False,
+                [
+                    sys.executable,
+                    "-c",
+                    TIMED_BUILD,
+                    str(project / "mkdocs.yml"),
+                    str(project / "site"),
+                ],
+                cwd=project,
+                capture_output=True,
+                text=True,
+                env=environment,
+                check=False,
             )
             if done.returncode != 0:
                 sys.exit(f"build of {count} procedures failed:\n{done.stderr[-3000:]}")
@@ -118,19 +142,28 @@ def timed_build(count: int, *, procedures_in_nav: bool, runs: int) -> float:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--sizes", type=int, nargs="+", default=[250, 500, 1000])
     parser.add_argument("--runs", type=int, default=1, help="Builds per size; the best counts.")
-    parser.add_argument("--no-baseline", action="store_true", help="Skip the every-procedure-in-nav builds.")
+    parser.add_argument(
+        "--no-baseline", action="store_true", help="Skip the every-procedure-in-nav builds."
+    )
     options = parser.parse_args()
     variants = [("plbook nav (categories only)", False)]
     if not options.no_baseline:
         variants.append(("baseline (every procedure in nav)", True))
     for label, in_nav in variants:
-        times = {size: timed_build(size, procedures_in_nav=in_nav, runs=options.runs) for size in options.sizes}
+        times = {
+            size: timed_build(size, procedures_in_nav=in_nav, runs=options.runs)
+            for size in options.sizes
+        }
         print(f"{label}:")
         for size, seconds in times.items():
-            print(f"  {size:>5} procedures  {seconds:7.2f} s  {seconds / size * 1000:6.1f} ms/procedure")
+            print(
+                f"  {size:>5} procedures  {seconds:7.2f} s  {seconds / size * 1000:6.1f} ms each"
+            )
         if 500 in times and 1000 in times:
             ratio = times[1000] / times[500]
             verdict = "" if in_nav else f"  (goal <= 2.2: {'met' if ratio <= 2.2 else 'NOT met'})"

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import difflib
-from collections.abc import Iterator
+from collections.abc import Iterable
+from functools import lru_cache
 from typing import Any
 
 from pydantic import BaseModel
@@ -24,21 +25,31 @@ def lint_catalog(catalog: Catalog) -> list[Problem]:
     return problems
 
 
-def _strings(value: Any, path: Path) -> Iterator[tuple[Path, str]]:
-    """Give every string inside a value, with its path, keys included."""
+def _templates(value: Any, path: Path, found: list[tuple[Path, str]]) -> None:
+    """Add every string with `{{ }}` or `{% %}` inside `value` to `found`, with its path."""
     if isinstance(value, BaseModel):
-        for name, field in type(value).model_fields.items():
-            if name == "id":
-                continue
-            yield from _strings(getattr(value, name), path + (field.alias or name,))
+        items: Iterable[tuple[str | int, Any]] = (
+            (key, getattr(value, attribute)) for attribute, key in _keys_of(type(value))
+        )
     elif isinstance(value, dict):
-        for key, item in value.items():
-            yield from _strings(item, path + (key,))
+        items = value.items()
     elif isinstance(value, (list, tuple)):
-        for index, item in enumerate(value):
-            yield from _strings(item, path + (index,))
-    elif isinstance(value, str):
-        yield path, value
+        items = enumerate(value)
+    else:
+        return
+    for key, item in items:
+        if isinstance(item, str):
+            # The path is made only for the few strings that need checking.
+            if "{{" in item or "{%" in item:
+                found.append((path + (key,), item))
+        elif item is not None and not isinstance(item, (bool, int, float)):
+            _templates(item, path + (key,), found)
+
+
+@lru_cache(maxsize=None)
+def _keys_of(model: type[BaseModel]) -> tuple[tuple[str, str], ...]:
+    """Give each field of a model as (attribute, key as written in YAML)."""
+    return tuple((name, field.alias or name) for name, field in model.model_fields.items())
 
 
 class _ProcedureLinter:
@@ -70,9 +81,10 @@ class _ProcedureLinter:
                 self.report(path + ("id",), f"duplicate step id '{step.id}' (step {seen[step.id] + 1} "
                             "has it too); give each step its own id")
             seen.setdefault(step.id, index)
-            self.check_references(step, path)
-            self.check_values(step, path, saved)
-            saved |= set(step.save)
+            kind = step.kind
+            self.check_references(step, kind, path)
+            self.check_values(step, kind, path, saved)
+            saved.update(step.save)
         for index, related in enumerate(self.procedure.see_also):
             self.check_procedure_exists(related, ("see_also", index))
         return self.problems
@@ -85,12 +97,12 @@ class _ProcedureLinter:
         self.report(path, f"no procedure '{procedure_id}'{hint}")
         return False
 
-    def check_references(self, step: Any, path: Path) -> None:
+    def check_references(self, step: Any, kind: str, path: Path) -> None:
         if step.on_failure.run:
             self.check_procedure_exists(step.on_failure.run, path + ("on_failure", "run"))
-        if step.kind != "procedure":
+        if kind != "procedure":
             return
-        call = step.spec
+        call = step.procedure
         if not self.check_procedure_exists(call.id, path + ("procedure",)):
             return
         target = self.catalog.procedures[call.id].procedure
@@ -104,17 +116,22 @@ class _ProcedureLinter:
                 self.report(path + ("procedure",),
                             f"'{call.id}' needs input '{name}'; add it under `inputs:` of this call")
 
-    def check_values(self, step: Any, path: Path, saved: set[str]) -> None:
-        for name, source in [(("expect", i), e) for i, e in enumerate(step.expect)] + [
-            (("save", name), e) for name, e in step.save.items()
-        ]:
+    def check_values(self, step: Any, kind: str, path: Path, saved: set[str]) -> None:
+        expressions: list[tuple[Path, str]] = [(("expect", i), e) for i, e in enumerate(step.expect)]
+        expressions += [(("save", name), e) for name, e in step.save.items()]
+        for where, source in expressions:
             try:
                 reads = expr.expression_reads(source)
             except expr.ExpressionError as error:
-                self.report(path + name, str(error))
+                self.report(path + where, str(error))
                 continue
-            self.check_reads(reads, path + name, saved, result=True)
-        texts = list(_strings(step.spec, (step.kind,)))
+            self.check_reads(reads, path + where, saved, result=True)
+        texts: list[tuple[Path, str]] = []
+        spec = getattr(step, kind)
+        if isinstance(spec, str):
+            texts.append(((kind,), spec))
+        else:
+            _templates(spec, (kind,), texts)
         texts += [((name,), getattr(step, name)) for name in ("title", "description")]
         texts.append((("on_failure", "hint"), step.on_failure.hint))
         for value_path, text in texts:

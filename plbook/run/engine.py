@@ -6,6 +6,7 @@ import difflib
 import os
 import re
 import shutil
+import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -256,7 +257,8 @@ class _Runner:
         self.failed = False
         self._http: httpx.Client | None = None
         self._mongo: dict[tuple[str, float], pymongo.MongoClient[dict[str, Any]]] = {}
-        path = os.environ.get("PATH", "")
+        # plbook's own bin folder goes last, so a `plbook validate` step works from a venv too.
+        path = os.pathsep.join([os.environ.get("PATH", ""), str(Path(sys.executable).parent)])
         self.path = (
             os.pathsep.join([str(SANDBOX_BIN), path]) if environment.stand_in_tools else path
         )

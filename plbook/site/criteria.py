@@ -39,7 +39,11 @@ _OF_WORDS = {
     "reply": "of the reply",
     "object": "of the object",
 }
-_NAMESPACE_WORDS = {"vars": "the saved value", "inputs": "the input", "env": "the environment value"}
+_NAMESPACE_WORDS = {
+    "vars": "the saved value",
+    "inputs": "the input",
+    "env": "the environment value",
+}
 _COMPARISONS = {
     "eq": "is",
     "ne": "is not",
@@ -144,11 +148,28 @@ def _say(node: nodes.Node) -> str:
         return f"{_say(node.right)} after {_say(node.left)}"
     if isinstance(node, nodes.Call) and isinstance(node.node, nodes.Name):
         return _say_call(node)
+    if isinstance(node, nodes.Call) and isinstance(node.node, nodes.Getattr):
+        return _say_method(node)
+    if isinstance(node, (nodes.Add, nodes.Sub, nodes.Mul)):
+        word = {nodes.Add: "plus", nodes.Sub: "minus", nodes.Mul: "times"}[type(node)]
+        return f"{_say(node.left)} {word} {_say(node.right)}"
+    raise _Unsaid
+
+
+def _say_method(node: nodes.Call) -> str:
+    method = node.node.attr  # type: ignore[attr-defined]
+    subject = _say(node.node.node)  # type: ignore[attr-defined]
+    if method in ("startswith", "endswith") and len(node.args) == 1:
+        return f"{subject} {method[:-4]} with {_say(node.args[0])}"
+    if method == "split" and not node.args:
+        return f"the words of {subject}"
     raise _Unsaid
 
 
 def _say_call(node: nodes.Call) -> str:
     name = node.node.name  # type: ignore[attr-defined]
+    if name == "as_datetime" and len(node.args) == 1:
+        return _say(node.args[0])
     if name in ("days", "hours", "minutes") and len(node.args) == 1:
         return f"{_say(node.args[0])} {name}"
     if name == "has_index" and len(node.args) == 2 and isinstance(node.args[1], nodes.Dict):
@@ -158,7 +179,9 @@ def _say_call(node: nodes.Call) -> str:
             if isinstance(item.key, nodes.Const)
         )
         options = [
-            kw.key for kw in node.kwargs if isinstance(kw.value, nodes.Const) and kw.value.value is True
+            kw.key
+            for kw in node.kwargs
+            if isinstance(kw.value, nodes.Const) and kw.value.value is True
         ]
         kind = " ".join(options + ["index"])
         return f"a {kind} on {keys} exists"

@@ -17,17 +17,21 @@ from mkdocs.structure.pages import Page
 SECTION_TITLE = "Procedures"
 
 
-def place_procedures(nav: Navigation, listings: list[File], procedures: Iterable[File]) -> Navigation:
+def place_procedures(
+    nav: Navigation, listings: list[File], procedures: Iterable[File]
+) -> Navigation:
     """Give `nav` with the listing pages in one section and the procedure pages out of the tree."""
     hidden = {file.src_uri for file in listings} | {file.src_uri for file in procedures}
     section = Section(SECTION_TITLE, [file.page for file in listings if file.page is not None])
     position = next(
         (i for i, item in enumerate(nav.items) if _holds_any(item, hidden)), len(nav.items)
     )
-    items = _without(nav.items[:position], hidden) + [section] + _without(nav.items[position:], hidden)
+    items = (
+        _without(nav.items[:position], hidden) + [section] + _without(nav.items[position:], hidden)
+    )
     _link_parents(items, None)
     pages = list(_pages(items))
-    for before, page, after in zip([None, *pages[:-1]], pages, [*pages[1:], None]):
+    for before, page, after in zip([None, *pages[:-1]], pages, [*pages[1:], None], strict=True):
         page.previous_page, page.next_page = before, after
     for file in procedures:
         if file.page is not None:

@@ -157,7 +157,11 @@ def render_category_page(
 ) -> str:
     """Give the page of one category, which sits one folder below the procedure pages."""
     return render_procedure_index(
-        procedures, templates, title=CATEGORY_TITLES[category], link_prefix="../", category_links=False
+        procedures,
+        templates,
+        title=CATEGORY_TITLES[category],
+        link_prefix="../",
+        category_links=False,
     )
 
 
@@ -192,8 +196,8 @@ def environment_values(
     names = sorted(set(_ENV_REF.findall(_step_text(procedure))) - {"name"})
     return {
         name: {
-            env_name: str(environment.values.get(name, "")) for env_name, environment in
-            environments.environments.items()
+            env_name: str(environment.values.get(name, ""))
+            for env_name, environment in environments.environments.items()
         }
         for name in names
     }

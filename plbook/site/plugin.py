@@ -56,7 +56,11 @@ class PlbookPlugin(BasePlugin[PlbookConfig]):
         if self.catalog.problems:
             lines = "\n".join(str(problem) for problem in self.catalog.problems)
             raise PluginError(f"invalid procedures (`plbook validate` lists them):\n{lines}")
-        override = Path(config.theme.custom_dir) / pages.OVERRIDE_FOLDER if config.theme.custom_dir else None
+        override = (
+            Path(config.theme.custom_dir) / pages.OVERRIDE_FOLDER
+            if config.theme.custom_dir
+            else None
+        )
         self.templates = pages.template_environment(override)
         return config
 
@@ -64,7 +68,9 @@ class PlbookPlugin(BasePlugin[PlbookConfig]):
         if not self.config.enabled:
             return files
         for file in list(files):
-            if file.src_uri.startswith(pages.OVERRIDE_FOLDER + "/") and file.src_uri.endswith(".j2"):
+            if file.src_uri.startswith(pages.OVERRIDE_FOLDER + "/") and file.src_uri.endswith(
+                ".j2"
+            ):
                 files.remove(file)  # page templates from the theme folder are not site content
         procedures = {pid: loaded.procedure for pid, loaded in self.catalog.procedures.items()}
         if "index" in procedures:
@@ -74,17 +80,29 @@ class PlbookPlugin(BasePlugin[PlbookConfig]):
         self.procedure_files: dict[str, File] = {}
         for pid, procedure in sorted(procedures.items()):
             content = pages.render_procedure_page(procedure, environments, self.templates, titles)
-            self.procedure_files[pid] = self._add(files, config, f"{PROCEDURES_FOLDER}/{pid}.md", content)
+            self.procedure_files[pid] = self._add(
+                files, config, f"{PROCEDURES_FOLDER}/{pid}.md", content
+            )
         self.listing_files = [
-            self._add(files, config, f"{PROCEDURES_FOLDER}/index.md",
-                      pages.render_procedure_index(procedures.values(), self.templates))
+            self._add(
+                files,
+                config,
+                f"{PROCEDURES_FOLDER}/index.md",
+                pages.render_procedure_index(procedures.values(), self.templates),
+            )
         ]
-        for category in sorted({p.category for p in procedures.values()}, key=pages.CATEGORIES.index):
+        for category in sorted(
+            {p.category for p in procedures.values()}, key=pages.CATEGORIES.index
+        ):
             members = [p for p in procedures.values() if p.category == category]
-            self.listing_files.append(self._add(
-                files, config, f"{PROCEDURES_FOLDER}/category/{category}.md",
-                pages.render_category_page(category, members, self.templates),
-            ))
+            self.listing_files.append(
+                self._add(
+                    files,
+                    config,
+                    f"{PROCEDURES_FOLDER}/category/{category}.md",
+                    pages.render_category_page(category, members, self.templates),
+                )
+            )
         if files.get_file_from_path(TAGS_PAGE) is None:
             self._add(files, config, TAGS_PAGE, "# Tags\n\n<!-- material/tags -->\n")
         return files
@@ -93,7 +111,7 @@ class PlbookPlugin(BasePlugin[PlbookConfig]):
         existing = files.get_file_from_path(src_uri)
         if existing is not None and not existing.generated_by:
             raise PluginError(
-                f"{config.docs_dir}/{src_uri} is in the way of a generated page; rename or remove it"
+                f"{config.docs_dir}/{src_uri} is in the way of a generated page; rename it"
             )
         file = File.generated(config, src_uri, content=content)
         files.append(file)
@@ -137,4 +155,6 @@ class PlbookPlugin(BasePlugin[PlbookConfig]):
     def _procedures_dir(self, config: MkDocsConfig) -> Path:
         folder = Path(config.config_file_path or ".").parent / self.config.procedures
         # Relative to the working folder when inside it, so problems read `procedures/x.yaml:3:1`.
-        return Path(os.path.relpath(folder)) if folder.resolve().is_relative_to(Path.cwd()) else folder
+        return (
+            Path(os.path.relpath(folder)) if folder.resolve().is_relative_to(Path.cwd()) else folder
+        )

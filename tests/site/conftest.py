@@ -1,4 +1,4 @@
-"""Sites built from the fixture procedures with the repository's mkdocs.yml, into temporary folders."""
+"""Sites built from the fixture procedures with the repo's mkdocs.yml, in temporary folders."""
 
 from __future__ import annotations
 

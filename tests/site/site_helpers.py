@@ -16,7 +16,7 @@ os.environ.setdefault("NO_MKDOCS_2_WARNING", "1")
 
 
 def make_project(folder: Path, *, custom_dir: Path | None = None) -> Path:
-    """Give a project folder with the fixture procedures and pages and a mkdocs.yml inheriting the repo's."""
+    """Give a project with the fixture procedures and pages; its mkdocs.yml inherits the repo's."""
     shutil.copytree(FIXTURES / "procedures", folder / "procedures")
     shutil.copytree(FIXTURES / "runbook", folder / "runbook")
     (folder / "mkdocs.yml").write_text(
@@ -37,7 +37,7 @@ def build_project(project: Path) -> Path:
 
 
 def visible_text(fragment: str) -> str:
-    """Give the text a reader sees in an HTML fragment: tags dropped, entities decoded, spaces folded."""
+    """Give the text a reader sees in an HTML fragment: no tags, entities decoded, spaces folded."""
     without_permalinks = re.sub(r'<a class="headerlink"[^>]*>.*?</a>', "", fragment)
     return " ".join(html.unescape(re.sub(r"<[^>]+>", "", without_permalinks)).split())
 

@@ -1,4 +1,4 @@
-"""The runbook site end to end: `mkdocs build` from fixture procedures, checked on the HTML a reader sees."""
+"""The site end to end: `mkdocs build` from fixture procedures, checked on the HTML readers see."""
 
 from __future__ import annotations
 
@@ -41,7 +41,10 @@ def test_procedure_page_shows_what_to_do_before_the_steps(read_page: Callable[[s
 def test_steps_are_numbered_anchored_sections_in_order(read_page: Callable[[str], str]) -> None:
     article = read_page("procedures/rollback-api")
     anchors = ["confirm-cause", "deployments", "rollback", "health", "smoke"]
-    positions = [article.index(f'<h3 id="step-{anchor}">{number}. ') for number, anchor in enumerate(anchors, 1)]
+    positions = [
+        article.index(f'<h3 id="step-{anchor}">{number}. ')
+        for number, anchor in enumerate(anchors, 1)
+    ]
     assert positions == sorted(positions)
 
 
@@ -62,12 +65,15 @@ def test_a_step_shows_its_request_criteria_budget_and_failure_guidance(
     assert "The run stops here." in text
 
 
-def test_destructive_steps_carry_a_warning_and_only_they_do(read_page: Callable[[str], str]) -> None:
+def test_destructive_steps_carry_a_warning_and_only_they_do(
+    read_page: Callable[[str], str],
+) -> None:
     article = read_page("procedures/rollback-api")
     destructive = step_card(article, "rollback")
     assert '<div class="admonition warning">' in destructive
-    assert "railway rollback --service backend --deployment {{ inputs.deployment_id }}" in visible_text(
-        destructive
+    assert (
+        "railway rollback --service backend --deployment {{ inputs.deployment_id }}"
+        in visible_text(destructive)
     )
     for other in ["confirm-cause", "deployments", "health", "smoke"]:
         assert "admonition warning" not in step_card(article, other)
@@ -81,18 +87,23 @@ def test_manual_step_reads_as_a_checklist_item(read_page: Callable[[str], str]) 
 
 def test_each_executable_step_shows_its_manual_equivalent(read_page: Callable[[str], str]) -> None:
     article = read_page("procedures/check-database")
-    assert "mongosh \"$MONGODB_URI\" --eval 'db.adminCommand({\"ping\": 1})'" in visible_text(
+    assert 'mongosh "$MONGODB_URI" --eval \'db.adminCommand({"ping": 1})\'' in visible_text(
         step_card(article, "ping")
     )
     assert "mongosh \"$MONGODB_URI\" --eval 'db.users.getIndexes()'" in visible_text(
         step_card(article, "email-index")
     )
-    assert "A unique index on email ascending exists" in visible_text(step_card(article, "email-index"))
+    assert "A unique index on email ascending exists" in visible_text(
+        step_card(article, "email-index")
+    )
     assert "stripe webhook_endpoints list --limit=10 --api-key $STRIPE_SECRET_KEY" in visible_text(
         step_card(article, "webhooks")
     )
     usage = visible_text(step_card(read_page("procedures/smoke-health"), "usage"))
-    assert "curl -i -X GET '{{ env.api_url }}/api/usage' -H \"Authorization: Bearer $TEST_USER_TOKEN\"" in usage
+    assert (
+        "curl -i -X GET '{{ env.api_url }}/api/usage' -H \"Authorization: Bearer $TEST_USER_TOKEN\""
+        in usage
+    )
 
 
 def test_a_procedure_step_links_to_the_procedure_it_runs(read_page: Callable[[str], str]) -> None:
@@ -114,19 +125,23 @@ def test_index_lists_every_procedure_by_category(read_page: Callable[[str], str]
 
 def test_navigation_holds_categories_not_every_procedure(site: Path) -> None:
     page = (site / "procedures/check-database/index.html").read_text()
-    sidebar = page[page.index('md-nav--primary'):page.index("</nav>", page.index('md-nav--primary'))]
+    sidebar = page[
+        page.index("md-nav--primary") : page.index("</nav>", page.index("md-nav--primary"))
+    ]
     assert 'href="../category/rollback/"' in sidebar
     assert "rollback-api" not in sidebar
 
 
 def test_tag_pages_list_the_procedures(read_page: Callable[[str], str]) -> None:
     tags = read_page("tags")
-    railway = tags[tags.index('id="tag:railway"'):tags.index('id="tag:rollback"')]
+    railway = tags[tags.index('id="tag:railway"') : tags.index('id="tag:rollback"')]
     assert '<a href="../procedures/rollback-api/">' in railway
     assert "railway Roll back the backend API" in visible_text(railway)
 
 
-def test_plbook_links_in_reference_pages_point_at_procedures_and_steps(read_page: Callable[[str], str]) -> None:
+def test_plbook_links_in_reference_pages_point_at_procedures_and_steps(
+    read_page: Callable[[str], str],
+) -> None:
     home = read_page(".")
     assert '<a href="procedures/rollback-api/">roll back the API</a>' in home
     assert '<a href="procedures/rollback-api/#step-health">check the health step</a>' in home
@@ -139,10 +154,21 @@ def test_search_index_finds_titles_steps_commands_and_symptoms(site: Path) -> No
     index = json.loads((site / "search/search_index.json").read_text())
     entries = {doc["location"]: doc for doc in index["docs"]}
     assert entries["procedures/rollback-api/"]["title"] == "Roll back the backend API"
-    assert entries["procedures/rollback-api/"]["boost"] > entries["quick-reference/"].get("boost", 1)
-    assert "3. Redeploy the previous deployment" == entries["procedures/rollback-api/#step-rollback"]["title"]
-    assert "railway rollback --service backend" in entries["procedures/rollback-api/#step-rollback"]["text"]
-    assert "MongoError: connection pool exhausted" in entries["procedures/rollback-api/#symptoms"]["text"]
+    assert entries["procedures/rollback-api/"]["boost"] > entries["quick-reference/"].get(
+        "boost", 1
+    )
+    assert (
+        "3. Redeploy the previous deployment"
+        == entries["procedures/rollback-api/#step-rollback"]["title"]
+    )
+    assert (
+        "railway rollback --service backend"
+        in entries["procedures/rollback-api/#step-rollback"]["text"]
+    )
+    assert (
+        "MongoError: connection pool exhausted"
+        in entries["procedures/rollback-api/#symptoms"]["text"]
+    )
     assert set(entries["procedures/rollback-api/"]["tags"]) == {"railway", "rollback"}
 
 
@@ -176,7 +202,9 @@ def test_template_override_from_custom_dir_is_used_and_not_published(tmp_path: P
         "# {{ procedure.title }}\n\nHouse style for {{ procedure.id }}.\n"
     )
     site = build_project(make_project(tmp_path / "project", custom_dir=overrides))
-    assert "House style for rollback-api." in (site / "procedures/rollback-api/index.html").read_text()
+    assert (
+        "House style for rollback-api." in (site / "procedures/rollback-api/index.html").read_text()
+    )
     assert not list(site.rglob("*.j2"))
 
 
@@ -193,7 +221,9 @@ def test_secret_values_never_reach_the_site(project: Path, monkeypatch: pytest.M
 
 def test_plbook_build_validates_first_and_reports_file_line_column(project: Path) -> None:
     (project / "procedures/smoke-health.yaml").write_text("title: Half written\nsummary: x\n")
-    done = subprocess.run([*PLBOOK, "build"], cwd=project, capture_output=True, text=True, timeout=120)
+    done = subprocess.run(
+        [*PLBOOK, "build"], cwd=project, capture_output=True, text=True, timeout=120
+    )
     assert done.returncode == 2
     assert "procedures/smoke-health.yaml:1:1: missing required key" in done.stderr
     assert "Traceback" not in done.stderr
@@ -201,11 +231,15 @@ def test_plbook_build_validates_first_and_reports_file_line_column(project: Path
 
 
 def test_plbook_build_builds_the_site_strictly(project: Path) -> None:
-    done = subprocess.run([*PLBOOK, "build"], cwd=project, capture_output=True, text=True, timeout=120)
+    done = subprocess.run(
+        [*PLBOOK, "build"], cwd=project, capture_output=True, text=True, timeout=120
+    )
     assert done.returncode == 0, done.stderr
     assert (project / "site/procedures/rollback-api/index.html").exists()
     (project / "runbook/broken.md").write_text("# Broken\n\n[gone](plbook:nowhere)\n")
-    done = subprocess.run([*PLBOOK, "build"], cwd=project, capture_output=True, text=True, timeout=120)
+    done = subprocess.run(
+        [*PLBOOK, "build"], cwd=project, capture_output=True, text=True, timeout=120
+    )
     assert done.returncode == 1
     assert "links to procedure 'nowhere'" in done.stderr
 
@@ -220,13 +254,18 @@ def test_serve_rebuilds_when_a_procedure_changes(project: Path) -> None:
     port = _free_port()
     server = subprocess.Popen(
         [*PLBOOK, "serve", "--dev-addr", f"127.0.0.1:{port}"],
-        cwd=project, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env={**os.environ},
+        cwd=project,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        env={**os.environ},
     )
     url = f"http://127.0.0.1:{port}/procedures/smoke-health/"
     try:
         assert "Usage endpoint answers" in _wait_for_page(url, "Usage endpoint answers")
         source = project / "procedures/smoke-health.yaml"
-        source.write_text(source.read_text().replace("Usage endpoint answers", "Quota endpoint answers"))
+        source.write_text(
+            source.read_text().replace("Usage endpoint answers", "Quota endpoint answers")
+        )
         assert "Quota endpoint answers" in _wait_for_page(url, "Quota endpoint answers")
     finally:
         server.terminate()
@@ -245,4 +284,3 @@ def _wait_for_page(url: str, text: str, within: float = 60) -> str:
             return body
         time.sleep(0.3)
     return body
-

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from site_helpers import FIXTURES
 
 from plbook.load import load_catalog
 from plbook.site import markdown
@@ -16,8 +17,6 @@ from plbook.site.pages import (
     secret_names,
     template_environment,
 )
-
-from site_helpers import FIXTURES
 
 
 @pytest.fixture(scope="module")
@@ -36,8 +35,23 @@ def catalog():
         ("result.document is not none", "The document found is set"),
         ("result.data | length >= 1", "The number of objects listed is at least 1"),
         ("result.elapsed_ms < 2000", "The response time in milliseconds is below 2000"),
-        ("result.headers['content-type'] != 'text/html'", 'The `content-type` header is not "text/html"'),
+        (
+            "result.headers['content-type'] != 'text/html'",
+            'The `content-type` header is not "text/html"',
+        ),
         ("vars.plan in ['free', 'pro']", 'The saved value `plan` is one of "free", "pro"'),
+        (
+            'result.json.data.sessionId.startswith("cs_")',
+            '`data.sessionId` in the JSON body starts with "cs_"',
+        ),
+        (
+            "result.json.data.usageCount == vars.usage_before + 1",
+            "`data.usageCount` in the JSON body is the saved value `usage_before` plus 1",
+        ),
+        (
+            '"MONGODB_URI" in result.stdout.split()',
+            '"MONGODB_URI" is one of the words of the command\'s output',
+        ),
         (
             "has_index(result.indexes, {'email': 1}, unique=true)",
             "A unique index on `email` ascending exists",
@@ -58,7 +72,10 @@ def test_an_expectation_beyond_words_is_left_to_its_code() -> None:
 
 
 def test_run_line_names_required_inputs_with_their_example(catalog) -> None:
-    assert run_line(catalog.get("rollback-api")) == "plbook run rollback-api --input deployment_id=dep-1234"
+    assert (
+        run_line(catalog.get("rollback-api"))
+        == "plbook run rollback-api --input deployment_id=dep-1234"
+    )
     assert run_line(catalog.get("status-investigating")) == "plbook run status-investigating"
 
 
@@ -76,7 +93,9 @@ def test_http_step_shows_a_curl_line_that_expands_the_secret(catalog) -> None:
 
 def test_page_template_can_be_overridden(tmp_path: Path, catalog) -> None:
     (tmp_path / "procedure.md.j2").write_text("# {{ procedure.title }}\n\nOur own layout.\n")
-    page = render_procedure_page(catalog.get("rollback-api"), templates=template_environment(tmp_path))
+    page = render_procedure_page(
+        catalog.get("rollback-api"), templates=template_environment(tmp_path)
+    )
     assert page == "# Roll back the backend API\n\nOur own layout.\n"
 
 
@@ -84,7 +103,10 @@ def test_index_groups_procedures_in_category_order(catalog) -> None:
     index = render_procedure_index(p.procedure for p in catalog.procedures.values())
     headings = [line for line in index.splitlines() if line.startswith("## ")]
     assert [h.split("](")[0] for h in headings] == [
-        "## [Smoke tests", "## [Troubleshooting", "## [Rollback", "## [Communication templates"
+        "## [Smoke tests",
+        "## [Troubleshooting",
+        "## [Rollback",
+        "## [Communication templates",
     ]
     assert "[Roll back the backend API](rollback-api.md)" in index
 
