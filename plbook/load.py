@@ -15,6 +15,7 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 
 from plbook.errors import PlbookError, Problem
+from plbook.fields import ID_PATTERN, NAME_PATTERN
 from plbook.model import EnvironmentsFile, Procedure
 from plbook.yamlsource import Positions, parse_yaml
 
@@ -270,11 +271,29 @@ def _describe_input(value: Any) -> str:
     return text if len(text) <= 60 else text[:57] + "..."
 
 
-def _message(model: type[BaseModel], err: Any, path: tuple[str | int, ...], loc: tuple) -> str:
+def _name(loc: tuple[Any, ...], path: tuple[str | int, ...]) -> str:
+    """Give the key a problem is about as written in the file, e.g. `timeout` or `tags[2]`."""
+    if not path:
+        return "the document"
+    keys = [i for i, part in enumerate(path) if isinstance(part, str)]
+    start = keys[-1] if keys else 0
+    return str(path[start]) + "".join(f"[{part}]" for part in path[start + 1:])
+
+
+def _pattern_hint(pattern: str) -> str:
+    if pattern == ID_PATTERN:
+        return "an id uses lowercase letters, digits and dashes, e.g. check-health"
+    if pattern == NAME_PATTERN:
+        return "a name uses letters, digits and underscores, e.g. deployment_id"
+    return f"write text matching {pattern}"
+
+
+def _message(model: type[BaseModel], err: Any, path: tuple[str | int, ...]) -> str:
     kind, ctx, value = err["type"], err.get("ctx") or {}, err.get("input")
-    name = str(loc[-1]) if loc else "the document"
+    loc = tuple(err["loc"])
+    name = _name(loc, path)
     if kind == "missing":
-        return f"missing required key '{name}'; add `{name}:`"
+        return f"missing required key '{loc[-1]}'; add `{loc[-1]}:`"
     if kind == "extra_forbidden":
         allowed = _fields_at(model, path[:-1])
         close = difflib.get_close_matches(name, allowed, n=1, cutoff=0.6)
@@ -285,37 +304,54 @@ def _message(model: type[BaseModel], err: Any, path: tuple[str | int, ...], loc:
     if kind == "literal_error":
         expected = ctx.get("expected", "")
         options = [o.strip().strip("'") for o in expected.replace(" or ", ", ").split(",")]
-        close = difflib.get_close_matches(str(value), options, n=1)
+        same = [o for o in options if o.lower() == str(value).lower()]
+        close = same or difflib.get_close_matches(str(value), options, n=1)
         hint = f"; did you mean '{close[0]}'?" if close else ""
         return f"'{name}' is {_describe_input(value)}, not one of: {', '.join(options)}{hint}"
     if kind in _TYPE_WORDS:
         return f"'{name}': {_TYPE_WORDS[kind]}, got {_describe_input(value)}"
     if kind == "string_pattern_mismatch":
-        return (
-            f"'{name}' is {_describe_input(value)}: use lowercase letters, digits and dashes "
-            "for ids, letters, digits and underscores for names"
-        )
+        hint = _pattern_hint(str(ctx.get("pattern", "")))
+        if loc[-1] == "[key]":
+            return f"key {_describe_input(value)} under '{_name(loc, path[:-1])}' is not allowed: {hint}"
+        return f"'{name}' is {_describe_input(value)}: {hint}"
     if kind in ("greater_than", "greater_than_equal"):
         bound = ctx.get("gt", ctx.get("ge"))
-        return f"'{name}' must be greater than {bound}{' or equal' if 'ge' in ctx else ''}, got {_describe_input(value)}"
+        return (f"'{name}' must be greater than {bound}{' or equal' if 'ge' in ctx else ''}, "
+                f"got {_describe_input(value)}")
     if kind == "too_short":
         return f"'{name}' needs at least {ctx.get('min_length', 1)} item(s)"
     if kind in ("value_error", "assertion_error"):
         message = str(ctx.get("error", err["msg"]))
-        return f"'{name}': {message}" if loc and isinstance(loc[-1], str) else message
-    return f"'{name}': {err['msg']}"
+        return f"'{name}': {message}" if path and isinstance(path[-1], str) else message
+    return f"'{name}': {' '.join(str(err['msg']).split())}"
 
 
 def _problems(model: type[BaseModel], error: ValidationError, data: Any, positions: Positions,
               file: str) -> list[Problem]:
+    errors = error.errors()
+    # (mapping, key) of each unknown key: a missing key spelt like one of them is no news.
+    misspelt = {
+        (tuple(e["loc"][:-1]), str(e["loc"][-1])) for e in errors if e["type"] == "extra_forbidden"
+    }
     problems: dict[tuple[str | int, ...], Problem] = {}
-    for err in error.errors():
+    expected: dict[tuple[str | int, ...], list[str]] = {}
+    for err in errors:
         loc = tuple(err["loc"])
+        if err["type"] == "missing" and difflib.get_close_matches(
+            str(loc[-1]), [key for parent, key in misspelt if parent == loc[:-1]], n=1, cutoff=0.6
+        ):
+            continue
         path = _data_path(loc, data)
-        key_error = err["type"] == "extra_forbidden"
-        line, column = positions.of(path, key=key_error)
-        message = _message(model, err, path, tuple(p for p in loc if p in path or p == loc[-1]))
-        problem = Problem(file, line, column, message)
+        line, column = positions.of(path, key=err["type"] == "extra_forbidden" or loc[-1] == "[key]")
+        if err["type"] in _TYPE_WORDS:
+            # A value checked against several alternatives (text or a mapping): one line for all.
+            words = expected.setdefault(path, [])
+            words.append(_TYPE_WORDS[err["type"]].removeprefix("expected "))
+            message = (f"'{_name(loc, path)}': expected {' or '.join(dict.fromkeys(words))}, "
+                       f"got {_describe_input(err.get('input'))}")
+            problems[path + ("type",)] = Problem(file, line, column, message)
+            continue
         # One problem per place: pydantic may report a value against several alternatives.
-        problems.setdefault(path + (err["type"],), problem)
+        problems.setdefault(path + (err["type"],), Problem(file, line, column, _message(model, err, path)))
     return sorted(set(problems.values()))

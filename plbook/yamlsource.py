@@ -90,7 +90,7 @@ class _Builder:
             raise self.fail(node, f"nested more than {MAX_DEPTH} levels deep; flatten the structure")
         if isinstance(node, yaml.MappingNode):
             return self._mapping(node, path)
-        return [self.build(item, path + (i,)) for i, item in enumerate(node.value)]
+        return [self._text(item, path + (i,)) for i, item in enumerate(node.value)]
 
     def _scalar(self, node: yaml.Node) -> Any:
         try:
@@ -146,9 +146,20 @@ class _Builder:
                     key_node, f"duplicate key '{key}' (first at line {first[0]}); keep only one"
                 )
             mark = key_node.start_mark
-            self.keys[path + (key,)] = (mark.line + 1, mark.column + 1)
-            result[key] = self.build(value_node, path + (key,))
+            child = path + (key,)
+            self.keys[child] = (mark.line + 1, mark.column + 1)
+            result[key] = self._text(value_node, child)
         return result
+
+    def _text(self, node: yaml.Node, path: Path) -> Any:
+        """Give a value, taking a shortcut for plain text: most values of a procedure are text."""
+        if node.__class__ is not yaml.ScalarNode or node.tag != _STR:
+            return self.build(node, path)
+        # Counted, but checked against MAX_NODES by the enclosing list or mapping only.
+        self.count += 1
+        mark = node.start_mark
+        self.values[path] = (mark.line + 1, mark.column + 1)
+        return node.value
 
 
 def parse_yaml(text: str, file: str) -> tuple[Any, Positions]:

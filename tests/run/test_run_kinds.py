@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import re
 
-from conftest import CANARY, SANDBOX_STRIPE_KEY, Runbook
+from run_support import CANARY, SANDBOX_STRIPE_KEY, Runbook
 
 
 def test_passing_run_exits_0_and_saved_vars_reach_later_steps(runbook: Runbook) -> None:
@@ -116,7 +116,7 @@ steps:
     mongo: {command: ping}
 """,
     )
-    from conftest import free_port
+    from run_support import free_port
 
     finished = runbook.run("db-ping", env={"MONGODB_URI": f"mongodb://127.0.0.1:{free_port()}/x"})
     assert finished.code == 1

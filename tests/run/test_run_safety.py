@@ -9,7 +9,7 @@ import time
 from io import StringIO
 from pathlib import Path
 
-from conftest import CANARY, Runbook
+from run_support import CANARY, Runbook
 
 from plbook.load import load_catalog
 from plbook.run import RunOptions, run_procedure

@@ -7,7 +7,6 @@ documented `example`, so the examples on the pages cannot rot either.
 from __future__ import annotations
 
 import pytest
-
 from sandbox_runs import PROCEDURES, plbook_run
 
 PROCEDURE_IDS = sorted(p.stem for p in PROCEDURES.glob("*.yaml") if p.name != "environments.yaml")
