@@ -87,7 +87,10 @@ def has_template(text: str) -> bool:
 
 
 EXPRESSION_HINT = "write a Jinja expression such as `result.status == 200`"
-TEMPLATE_HINT = "write each value as `{{ expression }}`, e.g. `{{ env.api_url }}/api/health`"
+TEMPLATE_HINT = (
+    "write values as `{{ expression }}`, e.g. `{{ env.api_url }}/api/health`, "
+    "and end every `{% if %}` or `{% for %}` block"
+)
 
 
 @lru_cache(maxsize=65536)
@@ -182,15 +185,16 @@ def references(tree: nodes.Node) -> Reads:
         elif isinstance(node, nodes.Getattr):
             if node.attr.startswith("__"):
                 dunders.append(node.attr)
-            if isinstance(node.node, nodes.Name) and node.node.name in NAMESPACES:
+            elif isinstance(node.node, nodes.Name) and node.node.name in NAMESPACES:
                 refs.append(Reference(node.node.name, node.attr))
         elif isinstance(node, nodes.Getitem) and isinstance(node.arg, nodes.Const):
             key = node.arg.value
-            if isinstance(key, str):
-                if key.startswith("__"):
-                    dunders.append(key)
-                if isinstance(node.node, nodes.Name) and node.node.name in NAMESPACES:
-                    refs.append(Reference(node.node.name, key))
+            if isinstance(key, str) and key.startswith("__"):
+                dunders.append(key)
+            elif isinstance(key, str) and isinstance(node.node, nodes.Name) and (
+                node.node.name in NAMESPACES
+            ):
+                refs.append(Reference(node.node.name, key))
     names = tuple(name for name in loaded if name not in assigned)
     return Reads(tuple(refs), names, tuple(dunders))
 

@@ -108,9 +108,10 @@ class _ProcedureLinter:
         target = self.catalog.procedures[call.id].procedure
         for name in call.inputs:
             if name not in target.inputs:
+                takes = f"it takes {', '.join(target.inputs)}" if target.inputs else "it takes none"
                 self.report(path + ("procedure", "inputs", name),
-                            f"'{call.id}' has no input '{name}'; it takes: {', '.join(target.inputs) or 'none'}",
-                            key=True)
+                            f"'{call.id}' has no input '{name}'; {takes}, so remove it"
+                            + _did_you_mean(name, target.inputs), key=True)
         for name, declared in target.inputs.items():
             if declared.required and declared.default is None and name not in call.inputs:
                 self.report(path + ("procedure",),
@@ -145,8 +146,10 @@ class _ProcedureLinter:
             self.check_reads(reads, path + value_path, saved, result=False)
 
     def check_reads(self, reads: expr.Reads, path: Path, saved: set[str], result: bool) -> None:
-        for dunder in reads.dunders:
-            self.report(path, f"expressions may not reach for '{dunder}'; read values, not Python internals")
+        if reads.dunders:
+            names = ", ".join(f"'{name}'" for name in dict.fromkeys(reads.dunders))
+            self.report(path, f"expressions may not reach for {names}; read values, "
+                        "not Python internals")
         allowed = expr.known_names() if result else expr.known_names() - {"result"}
         for name in reads.names:
             if name not in allowed:

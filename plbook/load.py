@@ -72,7 +72,8 @@ def _mapping_document(path: Path, what: str) -> tuple[dict[str, Any], Positions]
     if data is None:
         raise PlbookError.at(name, 1, 1, f"the file is empty; {what}")
     if not isinstance(data, dict):
-        raise PlbookError.at(name, 1, 1, f"the top level must be a mapping of keys; {what}")
+        line, column = positions.of(())
+        raise PlbookError.at(name, line, column, f"the top level must be a mapping of keys; {what}")
     return data, positions
 
 
@@ -271,7 +272,7 @@ def _describe_input(value: Any) -> str:
     return text if len(text) <= 60 else text[:57] + "..."
 
 
-def _name(loc: tuple[Any, ...], path: tuple[str | int, ...]) -> str:
+def _name(path: tuple[str | int, ...]) -> str:
     """Give the key a problem is about as written in the file, e.g. `timeout` or `tags[2]`."""
     if not path:
         return "the document"
@@ -291,7 +292,7 @@ def _pattern_hint(pattern: str) -> str:
 def _message(model: type[BaseModel], err: Any, path: tuple[str | int, ...]) -> str:
     kind, ctx, value = err["type"], err.get("ctx") or {}, err.get("input")
     loc = tuple(err["loc"])
-    name = _name(loc, path)
+    name = _name(path)
     if kind == "missing":
         return f"missing required key '{loc[-1]}'; add `{loc[-1]}:`"
     if kind == "extra_forbidden":
@@ -313,7 +314,8 @@ def _message(model: type[BaseModel], err: Any, path: tuple[str | int, ...]) -> s
     if kind == "string_pattern_mismatch":
         hint = _pattern_hint(str(ctx.get("pattern", "")))
         if loc[-1] == "[key]":
-            return f"key {_describe_input(value)} under '{_name(loc, path[:-1])}' is not allowed: {hint}"
+            mapping = path[:-1] if path and path[-1] == loc[-2] else path
+            return f"key {_describe_input(value)} under '{_name(mapping)}' is not allowed: {hint}"
         return f"'{name}' is {_describe_input(value)}: {hint}"
     if kind in ("greater_than", "greater_than_equal"):
         bound = ctx.get("gt", ctx.get("ge"))
@@ -348,7 +350,7 @@ def _problems(model: type[BaseModel], error: ValidationError, data: Any, positio
             # A value checked against several alternatives (text or a mapping): one line for all.
             words = expected.setdefault(path, [])
             words.append(_TYPE_WORDS[err["type"]].removeprefix("expected "))
-            message = (f"'{_name(loc, path)}': expected {' or '.join(dict.fromkeys(words))}, "
+            message = (f"'{_name(path)}': expected {' or '.join(dict.fromkeys(words))}, "
                        f"got {_describe_input(err.get('input'))}")
             problems[path + ("type",)] = Problem(file, line, column, message)
             continue

@@ -167,10 +167,7 @@ def parse_yaml(text: str, file: str) -> tuple[Any, Positions]:
     try:
         node = yaml.compose(text, Loader=_Loader)
     except yaml.MarkedYAMLError as error:
-        mark = error.problem_mark or error.context_mark
-        line, column = (mark.line + 1, mark.column + 1) if mark else (1, 1)
-        problem = error.problem or error.context or "invalid YAML"
-        raise PlbookError.at(file, line, column, f"YAML syntax: {problem}") from None
+        raise PlbookError.at(file, *_syntax_problem(error, text)) from None
     except yaml.YAMLError as error:
         position = getattr(error, "position", None)
         raise PlbookError.at(file, 1, (position or 0) + 1, f"YAML: {error}") from None
@@ -178,3 +175,23 @@ def parse_yaml(text: str, file: str) -> tuple[Any, Positions]:
         return None, Positions()
     builder = _Builder(file)
     return builder.build(node, ()), builder.positions
+
+
+def _syntax_problem(error: yaml.MarkedYAMLError, text: str) -> tuple[int, int, str]:
+    """Give the line, column and one-line message of a YAML syntax error."""
+    problem = " ".join(str(error.problem or error.context or "invalid YAML").split())
+    mark, context = error.problem_mark or error.context_mark, error.context_mark
+    if mark is not None and context is not None and error.context and mark.line >= text.count("\n"):
+        # The file ended inside a bracket or quote: the place to fix is where it was opened.
+        opened = str(error.context).replace("while ", "while still ", 1)
+        mark, problem = context, f"the file ends {opened} that starts here"
+    line, column = (mark.line + 1, mark.column + 1) if mark else (1, 1)
+    if "the file ends" in problem:
+        hint = "close it"
+    elif "tab" in problem or "'\\t'" in problem:
+        hint = "indent with spaces, not tabs"
+    elif "mapping values are not allowed" in problem:
+        hint = "quote a value that contains ': '"
+    else:
+        hint = "check the brackets, quotes and indentation here"
+    return line, column, f"YAML syntax: {problem}; {hint}"
