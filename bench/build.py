@@ -161,9 +161,7 @@ def main() -> None:
         }
         print(f"{label}:")
         for size, seconds in times.items():
-            print(
-                f"  {size:>5} procedures  {seconds:7.2f} s  {seconds / size * 1000:6.1f} ms each"
-            )
+            print(f"  {size:>5} procedures  {seconds:7.2f} s  {seconds / size * 1000:6.1f} ms each")
         if 500 in times and 1000 in times:
             ratio = times[1000] / times[500]
             verdict = "" if in_nav else f"  (goal <= 2.2: {'met' if ratio <= 2.2 else 'NOT met'})"

@@ -168,20 +168,28 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="plbook-bench-") as directory:
         folder = Path(directory)
         size = generate(folder, arguments.procedures)
-        print(f"{arguments.procedures} procedures, 15 steps each, "
-              f"{size / arguments.procedures / 1024:.1f} KB on average ({size / 1e6:.1f} MB)")
+        print(
+            f"{arguments.procedures} procedures, 15 steps each, "
+            f"{size / arguments.procedures / 1024:.1f} KB on average ({size / 1e6:.1f} MB)"
+        )
         bare, validate = best_times(
             [[sys.executable, "-c", BARE_PARSE, str(folder)], PLBOOK + ["validate", str(folder)]],
             arguments.runs,
         )
         print(f"bare CSafeLoader parse   {bare:7.3f} s")
-        print(f"plbook validate          {validate:7.3f} s   {validate / bare:.2f}x the bare parse "
-              "(goal: at most 1.6x)")
+        print(
+            f"plbook validate          {validate:7.3f} s   {validate / bare:.2f}x the bare parse "
+            "(goal: at most 1.6x)"
+        )
 
-    python, help_ = best_times([[sys.executable, "-c", "pass"], PLBOOK + ["--help"]], arguments.runs * 4)
+    python, help_ = best_times(
+        [[sys.executable, "-c", "pass"], PLBOOK + ["--help"]], arguments.runs * 4
+    )
     print(f"python -c pass           {python:7.3f} s")
-    print(f"plbook --help            {help_:7.3f} s   {help_ / python:.2f}x python -c pass "
-          "(goal: at most 6x)")
+    print(
+        f"plbook --help            {help_:7.3f} s   {help_ / python:.2f}x python -c pass "
+        "(goal: at most 6x)"
+    )
 
 
 if __name__ == "__main__":

@@ -1,4 +1,4 @@
-"""`{{ }}` values and `expect` expressions: one sandboxed Jinja2 environment, parsed once, checked early."""
+"""`{{ }}` values and `expect` expressions: one sandboxed Jinja2 environment, checked early."""
 
 from __future__ import annotations
 
@@ -191,8 +191,10 @@ def references(tree: nodes.Node) -> Reads:
             key = node.arg.value
             if isinstance(key, str) and key.startswith("__"):
                 dunders.append(key)
-            elif isinstance(key, str) and isinstance(node.node, nodes.Name) and (
-                node.node.name in NAMESPACES
+            elif (
+                isinstance(key, str)
+                and isinstance(node.node, nodes.Name)
+                and (node.node.name in NAMESPACES)
             ):
                 refs.append(Reference(node.node.name, key))
     names = tuple(name for name in loaded if name not in assigned)

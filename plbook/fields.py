@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 from typing import Annotated, Any
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PlainSerializer
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PlainSerializer, WithJsonSchema
 
 DURATION_HINT = "write a number with a unit, e.g. 500ms, 5s, 2m, 1h or 1h30m"
 _DURATION_PART = re.compile(r"(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)")
@@ -20,6 +21,12 @@ def parse_duration(value: Any) -> float:
         return float(value)
     if not isinstance(value, str):
         raise ValueError(f"expected a duration; {DURATION_HINT}")
+    return _seconds_in(value)
+
+
+@lru_cache(maxsize=1024)
+def _seconds_in(value: str) -> float:
+    """Give the seconds of a written duration; cached, as a runbook repeats a few durations."""
     text = value.strip().replace(" ", "")
     parts = _DURATION_PART.findall(text)
     if not text or "".join(n + u for n, u in parts) != text:
@@ -40,11 +47,24 @@ def format_duration(seconds: float) -> str:
     return text + (f"{secs}s" if secs or not text else "")
 
 
+DURATION_SCHEMA: dict[str, Any] = {
+    "anyOf": [
+        {
+            "type": "string",
+            "pattern": r"^\s*(\d+(\.\d+)?\s*(ms|s|m|h|d)\s*)+$",
+            "examples": ["500ms", "5s", "2m", "1h30m"],
+        },
+        {"type": "number", "exclusiveMinimum": 0},
+    ]
+}
+"""How editors see a duration: text with units, or a positive number of seconds."""
+
 Duration = Annotated[
     float,
-    BeforeValidator(parse_duration, json_schema_input_type=str | float),
+    BeforeValidator(parse_duration),
     PlainSerializer(format_duration, return_type=str),
     Field(gt=0),
+    WithJsonSchema(DURATION_SCHEMA),
 ]
 """A positive duration in seconds, written in YAML as `5s`, `2m`, `500ms` or a number of seconds."""
 

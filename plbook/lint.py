@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import difflib
 from collections.abc import Iterable
-from functools import lru_cache
+from functools import cache
 from typing import Any
 
 from pydantic import BaseModel
@@ -46,7 +46,7 @@ def _templates(value: Any, path: Path, found: list[tuple[Path, str]]) -> None:
             _templates(item, path + (key,), found)
 
 
-@lru_cache(maxsize=None)
+@cache
 def _keys_of(model: type[BaseModel]) -> tuple[tuple[str, str], ...]:
     """Give each field of a model as (attribute, key as written in YAML)."""
     return tuple((name, field.alias or name) for name, field in model.model_fields.items())
@@ -65,7 +65,7 @@ class _ProcedureLinter:
         self.secrets = set(self.procedure.requires.secrets)
         for environment in environments.values():
             self.secrets |= set(environment.secrets)
-        # A broken environments file is reported on its own; its secrets are then unknown, not missing.
+        # A broken environments file is reported on its own: its secrets are unknown, not missing.
         self.check_secrets = catalog.environments is not None or not catalog.environments_file
 
     def report(self, path: Path, message: str, *, key: bool = False) -> None:
@@ -78,8 +78,11 @@ class _ProcedureLinter:
         for index, step in enumerate(self.procedure.steps):
             path: Path = ("steps", index)
             if step.id in seen:
-                self.report(path + ("id",), f"duplicate step id '{step.id}' (step {seen[step.id] + 1} "
-                            "has it too); give each step its own id")
+                self.report(
+                    path + ("id",),
+                    f"duplicate step id '{step.id}' (step {seen[step.id] + 1} "
+                    "has it too); give each step its own id",
+                )
             seen.setdefault(step.id, index)
             kind = step.kind
             self.check_references(step, kind, path)
@@ -109,16 +112,23 @@ class _ProcedureLinter:
         for name in call.inputs:
             if name not in target.inputs:
                 takes = f"it takes {', '.join(target.inputs)}" if target.inputs else "it takes none"
-                self.report(path + ("procedure", "inputs", name),
-                            f"'{call.id}' has no input '{name}'; {takes}, so remove it"
-                            + _did_you_mean(name, target.inputs), key=True)
+                self.report(
+                    path + ("procedure", "inputs", name),
+                    f"'{call.id}' has no input '{name}'; {takes}, so remove it"
+                    + _did_you_mean(name, target.inputs),
+                    key=True,
+                )
         for name, declared in target.inputs.items():
             if declared.required and declared.default is None and name not in call.inputs:
-                self.report(path + ("procedure",),
-                            f"'{call.id}' needs input '{name}'; add it under `inputs:` of this call")
+                self.report(
+                    path + ("procedure",),
+                    f"'{call.id}' needs input '{name}'; add it under `inputs:` of this call",
+                )
 
     def check_values(self, step: Any, kind: str, path: Path, saved: set[str]) -> None:
-        expressions: list[tuple[Path, str]] = [(("expect", i), e) for i, e in enumerate(step.expect)]
+        expressions: list[tuple[Path, str]] = [
+            (("expect", i), e) for i, e in enumerate(step.expect)
+        ]
         expressions += [(("save", name), e) for name, e in step.save.items()]
         for where, source in expressions:
             try:
@@ -148,14 +158,17 @@ class _ProcedureLinter:
     def check_reads(self, reads: expr.Reads, path: Path, saved: set[str], result: bool) -> None:
         if reads.dunders:
             names = ", ".join(f"'{name}'" for name in dict.fromkeys(reads.dunders))
-            self.report(path, f"expressions may not reach for {names}; read values, "
-                        "not Python internals")
+            self.report(
+                path, f"expressions may not reach for {names}; read values, not Python internals"
+            )
         allowed = expr.known_names() if result else expr.known_names() - {"result"}
         for name in reads.names:
             if name not in allowed:
                 close = difflib.get_close_matches(name, allowed, n=1)
-                hint = f"; did you mean '{close[0]}'?" if close else (
-                    f"; use one of {', '.join(sorted(allowed))}"
+                hint = (
+                    f"; did you mean '{close[0]}'?"
+                    if close
+                    else (f"; use one of {', '.join(sorted(allowed))}")
                 )
                 where = " (result exists only in expect and save)" if name == "result" else ""
                 self.report(path, f"unknown name '{name}'{where}{hint}")
@@ -164,20 +177,35 @@ class _ProcedureLinter:
 
     def check_reference(self, ref: expr.Reference, path: Path, saved: set[str]) -> None:
         if ref.namespace == "inputs" and ref.name not in self.procedure.inputs:
-            self.report(path, f"input '{ref.name}' is not declared; add it under `inputs:`"
-                        + _did_you_mean(ref.name, self.procedure.inputs))
+            self.report(
+                path,
+                f"input '{ref.name}' is not declared; add it under `inputs:`"
+                + _did_you_mean(ref.name, self.procedure.inputs),
+            )
         elif ref.namespace == "secrets" and self.check_secrets and ref.name not in self.secrets:
-            self.report(path, f"secret '{ref.name}' is not declared; add it to `requires.secrets:`"
-                        + _did_you_mean(ref.name, self.secrets))
+            self.report(
+                path,
+                f"secret '{ref.name}' is not declared; add it to `requires.secrets:`"
+                + _did_you_mean(ref.name, self.secrets),
+            )
         elif ref.namespace == "vars" and ref.name not in saved:
-            self.report(path, f"vars.{ref.name} is not saved by an earlier step; add `save: "
-                        f"{{{ref.name}: ...}}` to a step before this one" + _did_you_mean(ref.name, saved))
+            self.report(
+                path,
+                f"vars.{ref.name} is not saved by an earlier step; add `save: "
+                f"{{{ref.name}: ...}}` to a step before this one" + _did_you_mean(ref.name, saved),
+            )
         elif ref.namespace == "env":
-            missing = sorted(name for name, values in self.env_values.items() if ref.name not in values)
+            missing = sorted(
+                name for name, values in self.env_values.items() if ref.name not in values
+            )
             if missing:
                 known = set.union(*self.env_values.values()) if self.env_values else set()
-                self.report(path, f"env.{ref.name} is not a value of environment {', '.join(missing)}; "
-                            "add it under `values:` in environments.yaml" + _did_you_mean(ref.name, known))
+                self.report(
+                    path,
+                    f"env.{ref.name} is not a value of environment {', '.join(missing)}; "
+                    "add it under `values:` in environments.yaml"
+                    + _did_you_mean(ref.name, known - {ref.name}),
+                )
 
 
 def _did_you_mean(name: str, options: Any) -> str:
@@ -193,8 +221,8 @@ def lint_procedure(loaded: Loaded, catalog: Catalog) -> list[Problem]:
 def _call_cycles(catalog: Catalog) -> list[Problem]:
     """Give one problem per `procedure:` step that closes a loop of calls (a linear walk)."""
     calls = {
-        pid: [(i, s.spec.id) for i, s in enumerate(l.procedure.steps) if s.kind == "procedure"]
-        for pid, l in catalog.procedures.items()
+        pid: [(i, s.spec.id) for i, s in enumerate(lp.procedure.steps) if s.kind == "procedure"]
+        for pid, lp in catalog.procedures.items()
     }
     problems: list[Problem] = []
     finished: set[str] = set()
@@ -214,9 +242,15 @@ def _call_cycles(catalog: Catalog) -> list[Problem]:
             if callee in trail:
                 loaded = catalog.procedures[trail[-1]]
                 line, column = loaded.positions.of(("steps", index, "procedure"))
-                cycle = " -> ".join(trail[trail.index(callee):] + [callee])
-                problems.append(Problem(loaded.procedure.source, line, column,
-                                        f"procedures call each other in a loop: {cycle}; break the loop"))
+                cycle = " -> ".join(trail[trail.index(callee) :] + [callee])
+                problems.append(
+                    Problem(
+                        loaded.procedure.source,
+                        line,
+                        column,
+                        f"procedures call each other in a loop: {cycle}; break the loop",
+                    )
+                )
             elif callee in calls and callee not in finished:
                 trail.append(callee)
                 pending.append(iter(calls[callee]))

@@ -58,7 +58,9 @@ def read_text(path: Path) -> str:
     except OSError as error:
         raise PlbookError.at(name, 1, 1, f"cannot read the file: {error.strerror}") from None
     if b"\0" in raw:
-        raise PlbookError.at(name, 1, 1, "binary file, not YAML text; remove it or save it as UTF-8 YAML")
+        raise PlbookError.at(
+            name, 1, 1, "binary file, not YAML text; remove it or save it as UTF-8 YAML"
+        )
     try:
         return raw.decode("utf-8-sig")
     except UnicodeDecodeError as error:
@@ -85,7 +87,9 @@ def load_procedure(path: Path) -> Loaded:
     if procedure.id is not None and procedure.id != path.stem:
         line, column = positions.of(("id",))
         raise PlbookError.at(
-            str(path), line, column,
+            str(path),
+            line,
+            column,
             f"id '{procedure.id}' does not match the file name; write id: {path.stem} or remove it",
         )
     procedure = procedure.model_copy(update={"id": path.stem})
@@ -95,12 +99,16 @@ def load_procedure(path: Path) -> Loaded:
 
 def load_environments(path: Path) -> tuple[EnvironmentsFile, Positions]:
     """Give the environments file, validated, with positions."""
-    data, positions = _mapping_document(path, "it needs `environments:` with production, staging, sandbox")
+    data, positions = _mapping_document(
+        path, "it needs `environments:` with production, staging, sandbox"
+    )
     environments = validate_model(EnvironmentsFile, data, positions, str(path))
     if environments.default not in environments.environments:
         line, column = positions.of(("default",))
         raise PlbookError.at(
-            str(path), line, column,
+            str(path),
+            line,
+            column,
             f"default environment '{environments.default}' is not defined under `environments:`",
         )
     return environments, positions
@@ -111,7 +119,9 @@ def procedure_files(paths: list[Path]) -> tuple[list[Path], Path | None]:
     files: list[Path] = []
     environments: Path | None = None
     for path in paths:
-        candidates = sorted(path.glob("*.yaml")) + sorted(path.glob("*.yml")) if path.is_dir() else [path]
+        candidates = (
+            sorted(path.glob("*.yaml")) + sorted(path.glob("*.yml")) if path.is_dir() else [path]
+        )
         for candidate in candidates:
             if candidate.name == ENVIRONMENTS_FILE:
                 environments = candidate
@@ -126,18 +136,22 @@ def procedure_files(paths: list[Path]) -> tuple[list[Path], Path | None]:
 
 
 def load_catalog(paths: list[Path] | None = None) -> Catalog:
-    """Give every procedure and environment under `paths`, collecting problems rather than stopping."""
+    """Give every procedure and environment under `paths`, with every problem found."""
     from plbook.lint import lint_catalog
 
     catalog = Catalog()
     for path in paths or [DEFAULT_DIRECTORY]:
         if not path.exists():
-            raise PlbookError(f"{path}: no such file or folder; give the procedures folder or a file")
+            raise PlbookError(
+                f"{path}: no such file or folder; give the procedures folder or a file"
+            )
     files, environments_path = procedure_files(paths or [DEFAULT_DIRECTORY])
     if environments_path is not None:
         catalog.environments_file = str(environments_path)
         try:
-            catalog.environments, catalog.environments_positions = load_environments(environments_path)
+            catalog.environments, catalog.environments_positions = load_environments(
+                environments_path
+            )
         except PlbookError as error:
             catalog.problems.extend(error.problems)
     with _collector_paused():
@@ -150,8 +164,15 @@ def load_catalog(paths: list[Path] | None = None) -> Catalog:
             procedure_id = loaded.procedure.id or file.stem
             if procedure_id in catalog.procedures:
                 first = catalog.procedures[procedure_id].procedure.source
-                catalog.problems.append(Problem(str(file), 1, 1, f"procedure '{procedure_id}' is "
-                                                f"also defined by {first}; keep one of the two files"))
+                catalog.problems.append(
+                    Problem(
+                        str(file),
+                        1,
+                        1,
+                        f"procedure '{procedure_id}' is "
+                        f"also defined by {first}; keep one of the two files",
+                    )
+                )
                 continue
             catalog.procedures[procedure_id] = loaded
         catalog.problems.extend(lint_catalog(catalog))
@@ -234,7 +255,11 @@ def _unwrap(annotation: Any) -> Any:
             annotation = typing.get_args(annotation)[0]
         elif origin in (typing.Union, types.UnionType):
             members = [a for a in typing.get_args(annotation) if a is not type(None)]
-            models = [m for m in members if isinstance(_unwrap(m), type) and issubclass(_unwrap(m), BaseModel)]
+            models = [
+                m
+                for m in members
+                if isinstance(_unwrap(m), type) and issubclass(_unwrap(m), BaseModel)
+            ]
             annotation = models[0] if models else members[0]
         else:
             return annotation
@@ -278,7 +303,7 @@ def _name(path: tuple[str | int, ...]) -> str:
         return "the document"
     keys = [i for i, part in enumerate(path) if isinstance(part, str)]
     start = keys[-1] if keys else 0
-    return str(path[start]) + "".join(f"[{part}]" for part in path[start + 1:])
+    return str(path[start]) + "".join(f"[{part}]" for part in path[start + 1 :])
 
 
 def _pattern_hint(pattern: str) -> str:
@@ -298,8 +323,10 @@ def _message(model: type[BaseModel], err: Any, path: tuple[str | int, ...]) -> s
     if kind == "extra_forbidden":
         allowed = _fields_at(model, path[:-1])
         close = difflib.get_close_matches(name, allowed, n=1, cutoff=0.6)
-        hint = f"; did you mean '{close[0]}'?" if close else (
-            f"; allowed here: {', '.join(allowed)}" if allowed else "; remove it"
+        hint = (
+            f"; did you mean '{close[0]}'?"
+            if close
+            else (f"; allowed here: {', '.join(allowed)}" if allowed else "; remove it")
         )
         return f"unknown key '{name}'{hint}"
     if kind == "literal_error":
@@ -309,6 +336,9 @@ def _message(model: type[BaseModel], err: Any, path: tuple[str | int, ...]) -> s
         close = same or difflib.get_close_matches(str(value), options, n=1)
         hint = f"; did you mean '{close[0]}'?" if close else ""
         return f"'{name}' is {_describe_input(value)}, not one of: {', '.join(options)}{hint}"
+    if kind == "string_type" and isinstance(value, dict):
+        return (f"'{name}': expected text, got a mapping: YAML reads `: ` inside unquoted text "
+                "as a key; put the whole value in quotes")
     if kind in _TYPE_WORDS:
         return f"'{name}': {_TYPE_WORDS[kind]}, got {_describe_input(value)}"
     if kind == "string_pattern_mismatch":
@@ -319,8 +349,10 @@ def _message(model: type[BaseModel], err: Any, path: tuple[str | int, ...]) -> s
         return f"'{name}' is {_describe_input(value)}: {hint}"
     if kind in ("greater_than", "greater_than_equal"):
         bound = ctx.get("gt", ctx.get("ge"))
-        return (f"'{name}' must be greater than {bound}{' or equal' if 'ge' in ctx else ''}, "
-                f"got {_describe_input(value)}")
+        return (
+            f"'{name}' must be greater than {bound}{' or equal' if 'ge' in ctx else ''}, "
+            f"got {_describe_input(value)}"
+        )
     if kind == "too_short":
         return f"'{name}' needs at least {ctx.get('min_length', 1)} item(s)"
     if kind in ("value_error", "assertion_error"):
@@ -329,8 +361,9 @@ def _message(model: type[BaseModel], err: Any, path: tuple[str | int, ...]) -> s
     return f"'{name}': {' '.join(str(err['msg']).split())}"
 
 
-def _problems(model: type[BaseModel], error: ValidationError, data: Any, positions: Positions,
-              file: str) -> list[Problem]:
+def _problems(
+    model: type[BaseModel], error: ValidationError, data: Any, positions: Positions, file: str
+) -> list[Problem]:
     errors = error.errors()
     # (mapping, key) of each unknown key: a missing key spelt like one of them is no news.
     misspelt = {
@@ -345,15 +378,21 @@ def _problems(model: type[BaseModel], error: ValidationError, data: Any, positio
         ):
             continue
         path = _data_path(loc, data)
-        line, column = positions.of(path, key=err["type"] == "extra_forbidden" or loc[-1] == "[key]")
+        line, column = positions.of(
+            path, key=err["type"] == "extra_forbidden" or loc[-1] == "[key]"
+        )
         if err["type"] in _TYPE_WORDS:
             # A value checked against several alternatives (text or a mapping): one line for all.
             words = expected.setdefault(path, [])
             words.append(_TYPE_WORDS[err["type"]].removeprefix("expected "))
-            message = (f"'{_name(path)}': expected {' or '.join(dict.fromkeys(words))}, "
-                       f"got {_describe_input(err.get('input'))}")
+            message = (
+                f"'{_name(path)}': expected {' or '.join(dict.fromkeys(words))}, "
+                f"got {_describe_input(err.get('input'))}"
+            )
             problems[path + ("type",)] = Problem(file, line, column, message)
             continue
         # One problem per place: pydantic may report a value against several alternatives.
-        problems.setdefault(path + (err["type"],), Problem(file, line, column, _message(model, err, path)))
+        problems.setdefault(
+            path + (err["type"],), Problem(file, line, column, _message(model, err, path))
+        )
     return sorted(set(problems.values()))

@@ -68,7 +68,7 @@ class Procedure(Strict):
 
 
 def _names_to_mapping(value: Any) -> Any:
-    if isinstance(value, list):
+    if isinstance(value, list) and all(isinstance(name, str) for name in value):
         return {name: None for name in value}
     return value
 

@@ -35,7 +35,10 @@ def write_schema_files() -> list[Path]:
     """Write both schemas under plbook/schema/ and give their paths."""
     SCHEMA_DIRECTORY.mkdir(exist_ok=True)
     written = []
-    for name, document in (("procedure", procedure_schema()), ("environments", environments_schema())):
+    for name, document in (
+        ("procedure", procedure_schema()),
+        ("environments", environments_schema()),
+    ):
         path = SCHEMA_DIRECTORY / f"{name}.schema.json"
         path.write_text(json.dumps(document, indent=2) + "\n")
         written.append(path)

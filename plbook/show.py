@@ -42,7 +42,8 @@ def render_procedure_text(procedure: Procedure) -> str:
             budget = [f"{step.retry.attempts} attempts"] if step.retry.attempts else []
             if step.retry.timeout:
                 budget.append(f"up to {format_duration(step.retry.timeout)}")
-            out.append(f"   retry: {', '.join(budget)}, every {format_duration(step.retry.interval)}")
+            every = format_duration(step.retry.interval)
+            out.append(f"   retry: {', '.join(budget)}, every {every}")
         if step.on_failure.hint:
             out.append(f"   on failure: {step.on_failure.hint}")
         if step.on_failure.run:

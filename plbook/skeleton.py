@@ -44,7 +44,9 @@ steps:
 def write_skeleton(directory: Path, procedure_id: str, category: str) -> Path:
     """Write `directory/ID.yaml` with a skeleton and give its path; never overwrite."""
     if not re.match(ID_PATTERN, procedure_id):
-        raise PlbookError(f"'{procedure_id}' is not a procedure id; use lowercase letters, digits and dashes")
+        raise PlbookError(
+            f"'{procedure_id}' is not a procedure id; use lowercase letters, digits and dashes"
+        )
     if category not in CATEGORIES:
         raise PlbookError(f"'{category}' is not a category; use one of: {', '.join(CATEGORIES)}")
     path = directory / f"{procedure_id}.yaml"

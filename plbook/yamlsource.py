@@ -11,9 +11,9 @@ from yaml.constructor import SafeConstructor
 from plbook.errors import PlbookError
 
 try:
-    from yaml import CSafeLoader as _BaseLoader
+    from yaml import CSafeLoader as _Loader
 except ImportError:  # pragma: no cover - PyYAML built without libyaml
-    from yaml import SafeLoader as _BaseLoader  # type: ignore[assignment]
+    from yaml import SafeLoader as _Loader  # type: ignore[assignment]
 
 MAX_NODES = 100_000
 """Most values a document may expand to; aliases past this are an alias bomb, not a procedure."""
@@ -25,20 +25,6 @@ Path = tuple[str | int, ...]
 
 _STR = "tag:yaml.org,2002:str"
 _MERGE = "tag:yaml.org,2002:merge"
-_RESOLVED_BY_FIRST_CHARACTER = frozenset(_BaseLoader.yaml_implicit_resolvers)
-
-
-class _Loader(_BaseLoader):  # type: ignore[misc,valid-type]
-    """The safe loader, minus the regular expressions for scalars that can only be text."""
-
-    def resolve(self, kind: type, value: Any, implicit: tuple[bool, bool]) -> str:
-        # Most scalars are words or quoted text: only a few first characters can start a number,
-        # boolean, null, date or merge key, so the rest skip the per-scalar pattern matching.
-        if kind is yaml.ScalarNode and (
-            not implicit[0] or value[:1] not in _RESOLVED_BY_FIRST_CHARACTER
-        ):
-            return _STR
-        return str(super().resolve(kind, value, implicit))
 
 
 @dataclass
@@ -87,7 +73,9 @@ class _Builder:
         if isinstance(node, yaml.ScalarNode):
             return node.value if node.tag == _STR else self._scalar(node)
         if len(path) >= MAX_DEPTH:
-            raise self.fail(node, f"nested more than {MAX_DEPTH} levels deep; flatten the structure")
+            raise self.fail(
+                node, f"nested more than {MAX_DEPTH} levels deep; flatten the structure"
+            )
         if isinstance(node, yaml.MappingNode):
             return self._mapping(node, path)
         return [self._text(item, path + (i,)) for i, item in enumerate(node.value)]
@@ -98,16 +86,19 @@ class _Builder:
         except yaml.YAMLError as error:
             problem = getattr(error, "problem", None) or error
             raise self.fail(node, f"{problem}; write a plain value or quote it") from None
-        except (ValueError, OverflowError) as error:
-            # e.g. 2024-02-30 looks like a date but is none; a tagged `!!int abc` is no number.
+        except Exception as error:  # noqa: BLE001 - PyYAML's constructors fail in many ways
+            # e.g. 2024-02-30 looks like a date but is none; `!!int` with no digits is no number.
+            shown = node.value if len(node.value) <= 40 else node.value[:37] + "..."
+            reason = f" ({error})" if isinstance(error, ValueError) else ""
             raise self.fail(
-                node, f"'{node.value}' is not a valid {node.tag.rsplit(':', 1)[-1]} ({error}); "
-                "quote it to keep it as text"
+                node,
+                f"'{shown}' is not a valid {node.tag.rsplit(':', 1)[-1]}{reason}; "
+                "quote it to keep it as text",
             ) from None
 
-    def _pairs(self, node: yaml.MappingNode, merging: tuple[yaml.Node, ...] = ()) -> list[
-        tuple[yaml.Node, yaml.Node]
-    ]:
+    def _pairs(
+        self, node: yaml.MappingNode, merging: tuple[yaml.Node, ...] = ()
+    ) -> list[tuple[yaml.Node, yaml.Node]]:
         """Give the key/value nodes of a mapping, `<<` merges resolved (own keys win)."""
         pairs = [(key, value) for key, value in node.value if key.tag != _MERGE]
         if len(pairs) == len(node.value):
@@ -119,13 +110,20 @@ class _Builder:
             sources = value.value if isinstance(value, yaml.SequenceNode) else [value]
             for source in sources:
                 if not isinstance(source, yaml.MappingNode):
-                    raise self.fail(source, "`<<` merges only mappings; write `<<: *anchor` of a mapping")
+                    raise self.fail(
+                        source, "`<<` merges only mappings; write `<<: *anchor` of a mapping"
+                    )
                 if source is node or source in merging:
-                    raise self.fail(source, "a mapping merges itself through `<<`; remove that merge")
+                    raise self.fail(
+                        source, "a mapping merges itself through `<<`; remove that merge"
+                    )
                 self.count += len(source.value)
                 if self.count > MAX_NODES:
-                    raise self.fail(source, f"the document expands to more than {MAX_NODES:,} values "
-                                    "(nested `<<` merges?); write the values out instead")
+                    raise self.fail(
+                        source,
+                        f"the document expands to more than {MAX_NODES:,} values "
+                        "(nested `<<` merges?); write the values out instead",
+                    )
                 for merged_key, merged_value in self._pairs(source, merging + (node,)):
                     name = merged_key.value if isinstance(merged_key, yaml.ScalarNode) else None
                     if name is None or name not in names:
@@ -168,9 +166,16 @@ def parse_yaml(text: str, file: str) -> tuple[Any, Positions]:
         node = yaml.compose(text, Loader=_Loader)
     except yaml.MarkedYAMLError as error:
         raise PlbookError.at(file, *_syntax_problem(error, text)) from None
-    except yaml.YAMLError as error:
-        position = getattr(error, "position", None)
-        raise PlbookError.at(file, 1, (position or 0) + 1, f"YAML: {error}") from None
+    except yaml.reader.ReaderError as error:
+        before = text[: error.position]
+        line, column = before.count("\n") + 1, len(before) - before.rfind("\n")
+        character = error.character if isinstance(error.character, int) else ord(error.character)
+        raise PlbookError.at(
+            file,
+            line,
+            column,
+            f"character #x{character:04x} is not allowed in YAML (a control character); delete it",
+        ) from None
     if node is None:
         return None, Positions()
     builder = _Builder(file)

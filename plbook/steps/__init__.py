@@ -99,7 +99,8 @@ class StepBase(Strict):
         if len(kinds) != 1:
             found = " and ".join(kinds) if kinds else "none"
             raise ValueError(
-                f"a step is exactly one kind of {', '.join(STEP_KINDS)}; found {found}"
+                f"a step is exactly one kind of {', '.join(STEP_KINDS)}; found {found}: "
+                "keep exactly one of these keys"
             )
         if getattr(self.spec, "writes", False) and not self.destructive:
             raise ValueError(

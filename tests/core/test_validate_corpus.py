@@ -57,8 +57,13 @@ def validate(cwd: Path, *arguments: str) -> subprocess.CompletedProcess[str]:
     )
 
 
-def assert_reported(done: subprocess.CompletedProcess[str], file: str, expected: list[Expected],
-                    *, only_this_file: bool = True) -> None:
+def assert_reported(
+    done: subprocess.CompletedProcess[str],
+    file: str,
+    expected: list[Expected],
+    *,
+    only_this_file: bool = True,
+) -> None:
     """Check exit 2, no traceback, and every expectation reported as `file:LINE:COL: message`."""
     assert done.returncode == 2, done.stderr
     assert "Traceback" not in done.stderr + done.stdout
@@ -71,9 +76,13 @@ def assert_reported(done: subprocess.CompletedProcess[str], file: str, expected:
         )
     if only_this_file:
         unexpected = [
-            p[0] for p in problems
-            if p and (p["file"] != file or not any(
-                int(p["line"]) == w.line and w.text in p["message"] for w in expected))
+            p[0]
+            for p in problems
+            if p
+            and (
+                p["file"] != file
+                or not any(int(p["line"]) == w.line and w.text in p["message"] for w in expected)
+            )
         ]
         assert not unexpected, "reported more than expected:\n" + "\n".join(unexpected)
 
@@ -133,4 +142,7 @@ def test_files_given_one_by_one_are_checked_against_their_folder(tmp_path: Path)
 def test_missing_path_is_one_line_and_exit_2(tmp_path: Path) -> None:
     done = validate(tmp_path, "nowhere")
     assert done.returncode == 2
-    assert done.stderr.strip() == "nowhere: no such file or folder; give the procedures folder or a file"
+    assert (
+        done.stderr.strip()
+        == "nowhere: no such file or folder; give the procedures folder or a file"
+    )

@@ -1,0 +1,113 @@
+"""The sandboxed expressions: what they read, how they fail, and what they give."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+
+import pytest
+
+from plbook import expr
+from plbook.expr import ExpressionError, Reference
+
+
+def test_expression_syntax_error_is_one_line_with_the_source_and_a_fix() -> None:
+    with pytest.raises(ExpressionError) as caught:
+        expr.parse_expression("result.status = 200")
+    message = str(caught.value)
+    assert "\n" not in message
+    assert message.startswith("expression syntax: ")
+    assert "in 'result.status = 200'" in message
+    assert message.endswith("write a Jinja expression such as `result.status == 200`")
+
+
+def test_trailing_words_after_an_expression_are_an_error() -> None:
+    with pytest.raises(ExpressionError, match="unexpected 'status' after the expression"):
+        expr.parse_expression("result status")
+
+
+def test_template_error_in_a_multi_line_value_names_the_line_inside_it() -> None:
+    with pytest.raises(ExpressionError) as caught:
+        expr.parse_template("Hello\nall\n{{ inputs.name \nBye")
+    message = str(caught.value)
+    assert message.startswith("template syntax (line 4 of the value): ")
+    assert "\n" not in message
+
+
+def test_deeply_nested_expression_is_a_user_error_not_a_crash() -> None:
+    with pytest.raises(ExpressionError, match="nested too deeply|expression syntax"):
+        expr.parse_expression("(" * 5000 + "1" + ")" * 5000)
+
+
+def test_reads_names_namespaces_and_dunders() -> None:
+    reads = expr.expression_reads(
+        "result.json.data.plan == inputs.plan and env['api_url'] and vars.x.__class__ and days(1)"
+    )
+    assert set(reads.references) == {
+        Reference("inputs", "plan"),
+        Reference("env", "api_url"),
+        Reference("vars", "x"),
+    }
+    assert set(reads.names) == {"result", "inputs", "env", "vars", "days"}
+    assert reads.dunders == ("__class__",)
+
+
+def test_dunder_subscript_is_a_dunder_not_a_namespace_name() -> None:
+    reads = expr.template_reads("{{ vars['__globals__'] }}")
+    assert reads.dunders == ("__globals__",)
+    assert reads.references == ()
+
+
+def test_loop_variables_are_not_free_names() -> None:
+    reads = expr.template_reads("{% for item in vars.items %}{{ item.name }}{% endfor %}")
+    assert reads.names == ("vars",)
+
+
+def test_evaluate_reads_the_context() -> None:
+    context = {"result": {"status": 200, "json": {"data": {"plan": "pro"}}}}
+    assert expr.evaluate("result.status == 200 and result.json.data.plan == 'pro'", context)
+
+
+def test_evaluate_refuses_python_internals_at_run_time() -> None:
+    with pytest.raises(ExpressionError):
+        expr.evaluate("''.__class__.__mro__[1].__subclasses__()", {})
+
+
+def test_evaluate_says_which_name_is_missing() -> None:
+    with pytest.raises(ExpressionError, match="nope"):
+        expr.evaluate("result.nope.deeper", {"result": {}})
+
+
+def test_render_keeps_the_type_of_a_single_expression() -> None:
+    context = {"now": datetime(2024, 3, 31, tzinfo=timezone.utc), "inputs": {"n": 3}}
+    assert expr.render("{{ inputs.n }}", context) == 3
+    assert expr.render({"at": ["{{ now - days(30) }}"]}, context) == {
+        "at": [datetime(2024, 3, 1, tzinfo=timezone.utc)]
+    }
+    assert expr.render("n={{ inputs.n }}", context) == "n=3"
+
+
+def test_render_quotes_every_value_in_shell_commands() -> None:
+    rendered = expr.render(
+        "echo {{ inputs.text }}", {"inputs": {"text": "a; rm -rf / 'x'"}}, shell=True
+    )
+    assert rendered == "echo 'a; rm -rf / '\"'\"'x'\"'\"''"
+
+
+def test_explain_lists_the_values_a_failed_check_read() -> None:
+    context = {"result": {"status": 503, "json": {"data": {"database": "disconnected"}}}}
+    lines = expr.explain(
+        'result.status == 200 and result.json.data.database == "connected"', context
+    )
+    assert "result.status was 503" in lines
+    assert "result.json.data.database was 'disconnected'" in lines
+
+
+def test_helpers() -> None:
+    assert expr.as_datetime("2024-01-02T03:04:05Z") == datetime(
+        2024, 1, 2, 3, 4, 5, tzinfo=timezone.utc
+    )
+    assert expr.days(2) == timedelta(days=2)
+    indexes = [{"key": [["email", 1]], "unique": True}, {"key": [["createdAt", 1]]}]
+    assert expr.has_index(indexes, {"email": 1}, unique=True)
+    assert not expr.has_index(indexes, {"createdAt": 1}, unique=True)
+    assert not expr.has_index(indexes, {"email": -1})
