@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+import operator
 import re
 import shlex
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from functools import lru_cache
 from typing import Any
 
-from jinja2 import StrictUndefined, TemplateSyntaxError, nodes
+from jinja2 import StrictUndefined, Template, TemplateSyntaxError, Undefined, nodes
 from jinja2.exceptions import SecurityError, UndefinedError
 from jinja2.parser import Parser
 from jinja2.sandbox import SandboxedEnvironment
@@ -219,17 +221,119 @@ def known_names() -> frozenset[str]:
     return frozenset(CONTEXT_NAMES) | frozenset(HELPERS) | frozenset(ENVIRONMENT.globals)
 
 
-def evaluate(source: str, context: dict[str, Any]) -> Any:
-    """Give the value of an expression in `context`."""
-    parse_expression(source)
+class _NeedsCompiler(Exception):
+    """A tree the direct evaluator leaves to Jinja's compiler (filters, tests, calls...)."""
+
+
+_COMPARISONS: dict[str, Callable[[Any, Any], bool]] = {
+    "eq": operator.eq,
+    "ne": operator.ne,
+    "lt": operator.lt,
+    "lteq": operator.le,
+    "gt": operator.gt,
+    "gteq": operator.ge,
+    "in": lambda left, right: left in right,
+    "notin": lambda left, right: left not in right,
+}
+
+
+def _evaluate_tree(node: nodes.Node, context: dict[str, Any]) -> Any:
+    """Give the value of the common, simple expressions straight from their syntax tree.
+
+    Compiling a Jinja expression to Python costs far more than evaluating it once, and most
+    of a runbook's values are unique (`result.status == 200`, `{{ env.api_url }}/x`). Lookups go
+    through the sandboxed environment's own getattr/getitem, so the sandbox's rules and
+    undefined values behave exactly as in compiled code.
+    """
+    if isinstance(node, nodes.Const):
+        return node.value
+    if isinstance(node, nodes.Name) and node.ctx == "load":
+        if node.name in context:
+            return context[node.name]
+        raise _NeedsCompiler
+    if isinstance(node, nodes.Getattr):
+        return ENVIRONMENT.getattr(_evaluate_tree(node.node, context), node.attr)
+    if isinstance(node, nodes.Getitem) and not isinstance(node.arg, nodes.Slice):
+        return ENVIRONMENT.getitem(
+            _evaluate_tree(node.node, context), _evaluate_tree(node.arg, context)
+        )
+    if isinstance(node, nodes.Compare):
+        left = _evaluate_tree(node.expr, context)
+        for operand in node.ops:
+            right = _evaluate_tree(operand.expr, context)
+            if not _COMPARISONS[operand.op](left, right):
+                return False
+            left = right
+        return True
+    if isinstance(node, nodes.And):
+        return _evaluate_tree(node.left, context) and _evaluate_tree(node.right, context)
+    if isinstance(node, nodes.Or):
+        return _evaluate_tree(node.left, context) or _evaluate_tree(node.right, context)
+    if isinstance(node, nodes.Not):
+        return not _evaluate_tree(node.node, context)
+    if isinstance(node, nodes.List) or (isinstance(node, nodes.Tuple) and node.ctx == "load"):
+        items = [_evaluate_tree(item, context) for item in node.items]
+        return items if isinstance(node, nodes.List) else tuple(items)
+    raise _NeedsCompiler
+
+
+@lru_cache(maxsize=4096)
+def _compiled_expression(source: str) -> Callable[..., Any]:
+    return ENVIRONMENT.compile_expression(source, undefined_to_none=False)
+
+
+@lru_cache(maxsize=4096)
+def _compiled_template(source: str, shell: bool) -> Template:
+    return (SHELL_ENVIRONMENT if shell else ENVIRONMENT).from_string(source)
+
+
+@contextmanager
+def _user_code_errors() -> Iterator[None]:
+    """Turn whatever an expression raises into an ExpressionError: a failed check, not a crash."""
     try:
-        return ENVIRONMENT.compile_expression(source, undefined_to_none=False)(**context)
+        yield
     except UndefinedError as error:
         raise ExpressionError(f"{error.message}") from None
     except SecurityError as error:
         raise ExpressionError(f"not allowed: {error}") from None
+    except ExpressionError:
+        raise
     except Exception as error:  # noqa: BLE001 - any failure of user code is a failed check
         raise ExpressionError(f"{type(error).__name__}: {error}") from None
+
+
+def evaluate(source: str, context: dict[str, Any]) -> Any:
+    """Give the value of an expression in `context`."""
+    tree = parse_expression(source)
+    with _user_code_errors():
+        try:
+            value = _evaluate_tree(tree, context)
+        except _NeedsCompiler:
+            value = _compiled_expression(source)(**context)
+        if isinstance(value, Undefined):
+            # Say now why it is undefined, rather than fail later wherever the value is used.
+            value._fail_with_undefined_error()
+        return value
+
+
+def _render_template(source: str, context: dict[str, Any], shell: bool) -> str:
+    """Give a template's text: directly for plain `{{ value }}` parts, else compiled by Jinja."""
+    tree = parse_template(source)
+    with _user_code_errors():
+        try:
+            parts: list[str] = []
+            for output in tree.body:
+                if not isinstance(output, nodes.Output):
+                    raise _NeedsCompiler
+                for child in output.nodes:
+                    if isinstance(child, nodes.TemplateData):
+                        parts.append(child.data)
+                        continue
+                    text = str(_evaluate_tree(child, context))
+                    parts.append(shlex.quote(text) if shell else text)
+            return "".join(parts)
+        except _NeedsCompiler:
+            return _compiled_template(source, shell).render(**context)
 
 
 def render(value: Any, context: dict[str, Any], *, shell: bool = False) -> Any:
@@ -248,14 +352,7 @@ def render(value: Any, context: dict[str, Any], *, shell: bool = False) -> Any:
     single = _SINGLE_EXPRESSION.match(value)
     if single and not shell and "}}" not in single.group(1) and "{%" not in value:
         return evaluate(single.group(1).strip(), context)
-    environment = SHELL_ENVIRONMENT if shell else ENVIRONMENT
-    parse_template(value)
-    try:
-        return environment.from_string(value).render(**context)
-    except UndefinedError as error:
-        raise ExpressionError(f"{error.message}") from None
-    except SecurityError as error:
-        raise ExpressionError(f"not allowed: {error}") from None
+    return _render_template(value, context, shell)
 
 
 def now() -> datetime:

@@ -336,9 +336,6 @@ def _message(model: type[BaseModel], err: Any, path: tuple[str | int, ...]) -> s
         close = same or difflib.get_close_matches(str(value), options, n=1)
         hint = f"; did you mean '{close[0]}'?" if close else ""
         return f"'{name}' is {_describe_input(value)}, not one of: {', '.join(options)}{hint}"
-    if kind == "string_type" and isinstance(value, dict):
-        return (f"'{name}': expected text, got a mapping: YAML reads `: ` inside unquoted text "
-                "as a key; put the whole value in quotes")
     if kind in _TYPE_WORDS:
         return f"'{name}': {_TYPE_WORDS[kind]}, got {_describe_input(value)}"
     if kind == "string_pattern_mismatch":
@@ -389,6 +386,8 @@ def _problems(
                 f"'{_name(path)}': expected {' or '.join(dict.fromkeys(words))}, "
                 f"got {_describe_input(err.get('input'))}"
             )
+            if words == ["text"] and isinstance(err.get("input"), dict):
+                message += "; YAML reads `: ` in unquoted text as a key, so quote the whole value"
             problems[path + ("type",)] = Problem(file, line, column, message)
             continue
         # One problem per place: pydantic may report a value against several alternatives.
