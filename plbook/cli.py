@@ -42,7 +42,7 @@ def main() -> None:
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="plbook")
 def cli() -> None:
-    """Runbook procedures written once as YAML: a searchable site and live checks from the same files."""
+    """Runbook procedures written once as YAML: a searchable site and live checks, one source."""
 
 
 def _catalog(paths: tuple[Path, ...] = ()) -> Any:
@@ -73,7 +73,9 @@ def list_procedures(category: str | None, tag: str | None, as_json: bool, path: 
     catalog = _catalog((path,))
     rows = [
         {"id": pid, "category": p.category, "title": p.title, "steps": len(p.steps), "tags": p.tags}
-        for pid, p in ((pid, loaded.procedure) for pid, loaded in sorted(catalog.procedures.items()))
+        for pid, p in (
+            (pid, loaded.procedure) for pid, loaded in sorted(catalog.procedures.items())
+        )
         if (category is None or p.category == category) and (tag is None or tag in p.tags)
     ]
     if as_json:
@@ -83,7 +85,9 @@ def list_procedures(category: str | None, tag: str | None, as_json: bool, path: 
     table = [headers] + [(r["id"], r["category"], str(r["steps"]), r["title"]) for r in rows]
     widths = [max(len(row[i]) for row in table) for i in range(3)]
     for row in table:
-        click.echo("  ".join(cell.ljust(widths[i]) for i, cell in enumerate(row[:3])) + "  " + row[3])
+        click.echo(
+            "  ".join(cell.ljust(widths[i]) for i, cell in enumerate(row[:3])) + "  " + row[3]
+        )
 
 
 @cli.command()
@@ -98,10 +102,12 @@ def show(procedure_id: str, path: Path) -> None:
 
 @cli.command()
 @click.option("--environments", is_flag=True, help="The schema of environments.yaml instead.")
-@click.option("--write", is_flag=True, help="Rewrite the checked-in schema files under plbook/schema/.")
+@click.option(
+    "--write", is_flag=True, help="Rewrite the checked-in schema files under plbook/schema/."
+)
 def schema(environments: bool, write: bool) -> None:
     """Print the JSON Schema of the procedure format, generated from the models."""
-    from plbook.schema import procedure_schema, environments_schema, write_schema_files
+    from plbook.schema import environments_schema, procedure_schema, write_schema_files
 
     if write:
         for written in write_schema_files():
@@ -159,24 +165,54 @@ def serve(path: Path, mkdocs_args: tuple[str, ...]) -> None:
 
 @cli.command()
 @click.argument("procedure_id")
-@click.option("--env", "environment", metavar="NAME", help="Environment (default: environments.yaml's).")
-@click.option("--input", "inputs", multiple=True, metavar="NAME=VALUE", help="An input; repeatable.")
-@click.option("--dry-run", is_flag=True, help="Print every step with its values filled in; run nothing.")
-@click.option("--yes", is_flag=True, help="Run destructive steps without asking (needed without a terminal).")
-@click.option("--manual", type=click.Choice(["ask", "skip", "fail"]),
-              help="Manual steps: ask (terminal default), skip (CI default) or fail.")
+@click.option(
+    "--env", "environment", metavar="NAME", help="Environment (default: environments.yaml's)."
+)
+@click.option(
+    "--input", "inputs", multiple=True, metavar="NAME=VALUE", help="An input; repeatable."
+)
+@click.option(
+    "--dry-run", is_flag=True, help="Print every step with its values filled in; run nothing."
+)
+@click.option(
+    "--yes", is_flag=True, help="Run destructive steps without asking (needed without a terminal)."
+)
+@click.option(
+    "--manual",
+    type=click.Choice(["ask", "skip", "fail"]),
+    help="Manual steps: ask (terminal default), skip (CI default) or fail.",
+)
 @click.option("--from", "from_step", metavar="STEP", help="Start at this step.")
 @click.option("--only", "only_step", metavar="STEP", help="Run only this step.")
 @click.option("--resume", metavar="RUN", help="Continue a run at its first unfinished step.")
-@click.option("--report", type=click.Path(path_type=Path), metavar="FILE.json", help="Write a JSON report.")
-@click.option("--junit", type=click.Path(path_type=Path), metavar="FILE.xml", help="Write JUnit XML.")
-@click.option("--evidence", type=click.Path(path_type=Path), metavar="DIR",
-              help="Write Markdown evidence to DIR/<date>-<id>/run.md.")
+@click.option(
+    "--report", type=click.Path(path_type=Path), metavar="FILE.json", help="Write a JSON report."
+)
+@click.option(
+    "--junit", type=click.Path(path_type=Path), metavar="FILE.xml", help="Write JUnit XML."
+)
+@click.option(
+    "--evidence",
+    type=click.Path(path_type=Path),
+    metavar="DIR",
+    help="Write Markdown evidence to DIR/<date>-<id>/run.md.",
+)
 @click.option("--path", type=click.Path(path_type=Path), default=PROCEDURES, show_default=True)
-def run(procedure_id: str, environment: str | None, inputs: tuple[str, ...], dry_run: bool,
-        yes: bool, manual: str | None, from_step: str | None, only_step: str | None,
-        resume: str | None, report: Path | None, junit: Path | None, evidence: Path | None,
-        path: Path) -> None:
+def run(
+    procedure_id: str,
+    environment: str | None,
+    inputs: tuple[str, ...],
+    dry_run: bool,
+    yes: bool,
+    manual: str | None,
+    from_step: str | None,
+    only_step: str | None,
+    resume: str | None,
+    report: Path | None,
+    junit: Path | None,
+    evidence: Path | None,
+    path: Path,
+) -> None:
     """Run a procedure's steps live; exit 0 passed, 1 a check failed, 2 invalid, 130 interrupted."""
     from plbook.run import RunOptions, run_procedure
     from plbook.run.terminal import make_terminal
@@ -190,17 +226,31 @@ def run(procedure_id: str, environment: str | None, inputs: tuple[str, ...], dry
     if from_step and only_step:
         raise PlbookError("give --from or --only, not both")
     options = RunOptions(
-        environment=environment, inputs=given, dry_run=dry_run, yes=yes, manual=manual,
-        from_step=from_step, only_step=only_step, resume=resume, report=report, junit=junit,
-        evidence=evidence, interactive=sys.stdin.isatty() and sys.stdout.isatty(),
+        environment=environment,
+        inputs=given,
+        dry_run=dry_run,
+        yes=yes,
+        manual=manual,
+        from_step=from_step,
+        only_step=only_step,
+        resume=resume,
+        report=report,
+        junit=junit,
+        evidence=evidence,
+        interactive=sys.stdin.isatty() and sys.stdout.isatty(),
     )
     outcome = run_procedure(_catalog((path,)), procedure_id, options, make_terminal())
     sys.exit(outcome.exit_code)
 
 
 @cli.command()
-@click.option("--fault", "faults", multiple=True, metavar="NAME",
-              help="Inject a fault: db-down, slow-api, bad-webhook-secret, quota-desync, bad-deploy.")
+@click.option(
+    "--fault",
+    "faults",
+    multiple=True,
+    metavar="NAME",
+    help="Inject a fault: db-down, slow-api, bad-webhook-secret, quota-desync, bad-deploy.",
+)
 def sandbox(faults: tuple[str, ...]) -> None:
     """Start the local PromptLens stand-in on loopback until Ctrl-C."""
     from plbook.sandbox import UnknownFaultError, serve_sandbox
@@ -216,7 +266,9 @@ def sandbox(faults: tuple[str, ...]) -> None:
 @cli.command()
 @click.option("--port", default=8000, show_default=True, help="Port for the site on 127.0.0.1.")
 @click.option("--no-serve", is_flag=True, help="Stop after the smoke tests (for CI).")
-@click.option("--fault", "faults", multiple=True, metavar="NAME", help="Start the sandbox with a fault.")
+@click.option(
+    "--fault", "faults", multiple=True, metavar="NAME", help="Start the sandbox with a fault."
+)
 def up(port: int, no_serve: bool, faults: tuple[str, ...]) -> None:
     """The main job: validate, build the site, start the sandbox, smoke-test it, serve the site."""
     from plbook.up import run_main_job

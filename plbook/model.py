@@ -1,11 +1,10 @@
-"""The procedure format as pydantic models: the single definition of what a procedure file may say."""
+"""The procedure format as pydantic models: the one definition of what a procedure may say."""
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BeforeValidator, Field, PrivateAttr, field_validator
-from typing_extensions import Annotated
 
 from plbook.fields import Duration, Identifier, Name, Strict
 from plbook.steps import Step, StepBase
@@ -31,14 +30,17 @@ class Requires(Strict):
 
     tools: list[str] = Field(default_factory=list, description="Commands that must be on PATH.")
     secrets: list[Name] = Field(
-        default_factory=list, description="Environment variables holding credentials; always masked."
+        default_factory=list,
+        description="Environment variables holding credentials; always masked.",
     )
 
 
 class Procedure(Strict):
     """One procedure: what it is for, what it needs, and its steps in order."""
 
-    id: Identifier | None = Field(None, description="Optional; must equal the file name without .yaml.")
+    id: Identifier | None = Field(
+        None, description="Optional; must equal the file name without .yaml."
+    )
     title: str
     summary: str
     category: Category
@@ -82,7 +84,9 @@ class Environment(Strict):
     )
     secrets: Annotated[
         dict[Name, str | None],
-        BeforeValidator(_names_to_mapping, json_schema_input_type=list[str] | dict[str, str | None]),
+        BeforeValidator(
+            _names_to_mapping, json_schema_input_type=list[str] | dict[str, str | None]
+        ),
     ] = Field(
         default_factory=dict,
         description="Secret names; a mapping may give a default (only for local stand-ins).",

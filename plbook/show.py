@@ -23,8 +23,12 @@ def render_procedure_text(procedure: Procedure) -> str:
             out += [f"{heading}:"] + [f"  - {item}" for item in items] + [""]
     requires = procedure.requires
     if requires.tools or requires.secrets:
-        out.append("Requires: " + ", ".join(
-            [f"tool {t}" for t in requires.tools] + [f"secret {s}" for s in requires.secrets]))
+        out.append(
+            "Requires: "
+            + ", ".join(
+                [f"tool {t}" for t in requires.tools] + [f"secret {s}" for s in requires.secrets]
+            )
+        )
     for name, spec in procedure.inputs.items():
         need = "required" if spec.required else f"default {spec.default!r}"
         out.append(f"Input {name} ({need}): {spec.description}")

@@ -54,6 +54,9 @@ def write_skeleton(directory: Path, procedure_id: str, category: str) -> Path:
         raise PlbookError(f"{path} already exists; choose another id or edit that file")
     directory.mkdir(parents=True, exist_ok=True)
     title = procedure_id.replace("-", " ").capitalize()
-    path.write_text(SKELETON.format(id=procedure_id, title=title, category=category,
-                                    categories=", ".join(CATEGORIES)))
+    path.write_text(
+        SKELETON.format(
+            id=procedure_id, title=title, category=category, categories=", ".join(CATEGORIES)
+        )
+    )
     return path

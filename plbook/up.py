@@ -1,4 +1,4 @@
-"""`plbook up`: the main job of a fresh clone: build the site, start the sandbox, smoke-test it, serve."""
+"""`plbook up`: the main job: build the site, start the sandbox, smoke-test it, serve the site."""
 
 from __future__ import annotations
 
@@ -37,27 +37,48 @@ def run_main_job(port: int, serve: bool, faults: list[str]) -> int:
     """
     from plbook.sandbox import Sandbox
 
-    for title, command in (("Validate the procedures", ["validate"]),
-                           ("Build the runbook site", ["build", "--quiet", "--site-dir", str(SITE_DIRECTORY)])):
+    for title, command in (
+        ("Validate the procedures", ["validate"]),
+        ("Build the runbook site", ["build", "--quiet", "--site-dir", str(SITE_DIRECTORY)]),
+    ):
         code = _step(title, command)
         if code:
             return code
     with Sandbox(faults=faults) as sandbox:
-        print(f"\n== Sandbox up: API {sandbox.api_url}, dashboard {sandbox.dashboard_url}, "
-              f"Stripe {sandbox.stripe_api_base}, MongoDB {sandbox.mongodb_uri}", flush=True)
-        code = _step("Smoke tests against the sandbox", [
-            "run", "smoke-tests", "--env", "sandbox", "--manual", "skip", "--yes",
-            "--report", ".plbook/smoke-tests.json",
-        ])
-        print(f"\n== Smoke tests {'passed' if code == 0 else f'FAILED (exit {code})'}; "
-              "report in .plbook/smoke-tests.json", flush=True)
+        print(
+            f"\n== Sandbox up: API {sandbox.api_url}, dashboard {sandbox.dashboard_url}, "
+            f"Stripe {sandbox.stripe_api_base}, MongoDB {sandbox.mongodb_uri}",
+            flush=True,
+        )
+        code = _step(
+            "Smoke tests against the sandbox",
+            [
+                "run",
+                "smoke-tests",
+                "--env",
+                "sandbox",
+                "--manual",
+                "skip",
+                "--yes",
+                "--report",
+                ".plbook/smoke-tests.json",
+            ],
+        )
+        print(
+            f"\n== Smoke tests {'passed' if code == 0 else f'FAILED (exit {code})'}; "
+            "report in .plbook/smoke-tests.json",
+            flush=True,
+        )
         if not serve:
             return code
         server = serve_site(SITE_DIRECTORY, port)
-        host, bound = server.server_address[:2]
-        print(f"\n== Runbook site: http://{host}:{bound}/  (the sandbox keeps running; "
-              "try `plbook run rollback-railway --env sandbox --input deployment_id=...` "
-              "in another terminal; Ctrl-C stops both)", flush=True)
+        bound = server.server_address[1]
+        print(
+            f"\n== Runbook site: http://127.0.0.1:{bound}/  (the sandbox keeps running; "
+            "try `plbook run rollback-railway --env sandbox --input deployment_id=...` "
+            "in another terminal; Ctrl-C stops both)",
+            flush=True,
+        )
         try:
             server.serve_forever()
         except KeyboardInterrupt:

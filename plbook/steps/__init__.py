@@ -6,10 +6,9 @@ A new kind is one new module plus one line in STEP_KINDS.
 from __future__ import annotations
 
 from types import ModuleType
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BeforeValidator, Field, create_model, model_validator
-from typing_extensions import Annotated
 
 from plbook.fields import Duration, Identifier, Name, Strict
 from plbook.steps import http, manual, message, mongo, procedure, shell, stripe
@@ -35,7 +34,9 @@ class Retry(Strict):
     @model_validator(mode="after")
     def _has_budget(self) -> Retry:
         if self.attempts is None and self.timeout is None:
-            raise ValueError("give `attempts` or `timeout` (or both), e.g. {timeout: 2m, interval: 5s}")
+            raise ValueError(
+                "give `attempts` or `timeout` (or both), e.g. {timeout: 2m, interval: 5s}"
+            )
         return self
 
 
@@ -43,7 +44,9 @@ class FailureGuidance(Strict):
     """What to tell and what to do when the step fails."""
 
     hint: str | None = Field(None, description="What to check or do next, in words.")
-    run: Identifier | None = Field(None, description="Procedure to run next (offered, or named in CI).")
+    run: Identifier | None = Field(
+        None, description="Procedure to run next (offered, or named in CI)."
+    )
     then: Literal["abort", "continue"] = Field("abort", description="Stop the run, or go on.")
 
 
@@ -57,7 +60,9 @@ def _guidance_from_word(value: Any) -> Any:
 
 OnFailure = Annotated[
     FailureGuidance,
-    BeforeValidator(_guidance_from_word, json_schema_input_type=Literal["abort", "continue"] | FailureGuidance),
+    BeforeValidator(
+        _guidance_from_word, json_schema_input_type=Literal["abort", "continue"] | FailureGuidance
+    ),
 ]
 
 
@@ -75,8 +80,10 @@ class StepBase(Strict):
     )
     retry: Retry | None = None
     timeout: Duration | None = Field(None, description="Longest the step may take.")
-    on_failure: OnFailure = Field(default_factory=FailureGuidance)
-    destructive: bool = Field(False, description="Changes something: never runs without an explicit yes.")
+    on_failure: OnFailure = Field(default_factory=lambda: FailureGuidance.model_validate({}))
+    destructive: bool = Field(
+        False, description="Changes something: never runs without an explicit yes."
+    )
 
     @property
     def kind(self) -> str:

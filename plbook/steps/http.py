@@ -1,4 +1,4 @@
-"""`http`: one HTTP request made with httpx; `result` holds status, headers, json, text, elapsed_ms."""
+"""`http`: one HTTP request made with httpx; `result`: status, headers, json, text, elapsed_ms."""
 
 from __future__ import annotations
 

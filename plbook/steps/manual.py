@@ -15,7 +15,9 @@ DEFAULT_EXPECT: list[str] = []
 
 def describe(spec: Spec) -> StepView:
     """Give the instruction as a checklist item."""
-    return StepView(action=spec, language="text", criteria=["The person carrying it out confirms it"])
+    return StepView(
+        action=spec, language="text", criteria=["The person carrying it out confirms it"]
+    )
 
 
 def resolve(spec: Spec, runtime: StepRuntime) -> Spec:

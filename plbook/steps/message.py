@@ -13,7 +13,9 @@ from plbook.steps.base import StepRuntime, StepView, resolve_model
 class Spec(Strict):
     """Where the message goes and what it says."""
 
-    channel: str | None = Field(None, description="Where to post it: status page, Slack #incidents, email...")
+    channel: str | None = Field(
+        None, description="Where to post it: status page, Slack #incidents, email..."
+    )
     to: str | None = Field(None, description="Who receives it.")
     subject: str | None = Field(None, description="Subject line, for email.")
     body: str = Field(description="The text; `{{ inputs.NAME }}` values are filled in.")

@@ -38,7 +38,9 @@ class Spec(Strict):
     )
     database: str | None = Field(None, description="Database; defaults to the one in the URI.")
     collection: str | None = None
-    find_one: dict[str, Any] | None = Field(None, description="Filter; result is the document or null.")
+    find_one: dict[str, Any] | None = Field(
+        None, description="Filter; result is the document or null."
+    )
     find: dict[str, Any] | None = Field(None, description="Filter; result is a list of documents.")
     sort: dict[str, Literal[1, -1]] | None = None
     limit: int = Field(20, gt=0, description="Most documents `find` returns.")
@@ -93,7 +95,11 @@ def describe(spec: Spec) -> StepView:
     op, arg = spec.operation, spec.argument
     if op == "command":
         command = {arg: 1} if isinstance(arg, str) else arg
-        shell = f"db.adminCommand({_js(command)})" if command == {"ping": 1} else f"db.runCommand({_js(command)})"
+        shell = (
+            f"db.adminCommand({_js(command)})"
+            if command == {"ping": 1}
+            else f"db.runCommand({_js(command)})"
+        )
         action = f"db.command({_js(command)})"
     elif op == "index_information":
         shell = f"db.{spec.collection}.getIndexes()"
@@ -105,8 +111,12 @@ def describe(spec: Spec) -> StepView:
         extra = ""
         if op == "find":
             extra = (f".sort({_js(spec.sort)})" if spec.sort else "") + f".limit({spec.limit})"
-        mongosh_name = {"find_one": "findOne", "count_documents": "countDocuments",
-                        "insert_one": "insertOne", "delete_one": "deleteOne"}.get(op, op)
+        mongosh_name = {
+            "find_one": "findOne",
+            "count_documents": "countDocuments",
+            "insert_one": "insertOne",
+            "delete_one": "deleteOne",
+        }.get(op, op)
         shell = f"db.{spec.collection}.{mongosh_name}({_js(arg)}){extra}"
         action = f"db.{spec.collection}.{op}({_js(arg)}){extra}"
     uri = spec.uri or "$MONGODB_URI"
@@ -160,12 +170,16 @@ def _operate(spec: Spec, database: Any) -> dict[str, Any]:
     if op == "count_documents":
         return {"count": collection.count_documents(arg)}
     if op == "index_information":
-        return {"indexes": [
-            {"key": [[field, direction] for field, direction in index["key"]],
-             "unique": bool(index.get("unique", False)),
-             "expireAfterSeconds": index.get("expireAfterSeconds")}
-            for index in collection.index_information().values()
-        ]}
+        return {
+            "indexes": [
+                {
+                    "key": [[field, direction] for field, direction in index["key"]],
+                    "unique": bool(index.get("unique", False)),
+                    "expireAfterSeconds": index.get("expireAfterSeconds"),
+                }
+                for index in collection.index_information().values()
+            ]
+        }
     if op == "update_one":
         outcome = collection.update_one(arg.filter, arg.update, upsert=arg.upsert)
         return {"matched": outcome.matched_count, "modified": outcome.modified_count}

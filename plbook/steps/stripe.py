@@ -1,4 +1,8 @@
-"""`stripe`: list or retrieve Stripe objects with the official SDK; key from a secret, base from the environment."""
+"""`stripe`: list or retrieve Stripe objects with the official SDK.
+
+The API key comes from a secret and the API base from the environment, so the sandbox's
+stand-in and Stripe's test mode both work.
+"""
 
 from __future__ import annotations
 
@@ -26,10 +30,15 @@ class Spec(Strict):
 
     list: Resource | None = Field(None, description="Resource to list, e.g. webhook_endpoints.")
     retrieve: Resource | None = Field(None, description="Resource to fetch one object of, by `id`.")
-    id: str | None = Field(None, description="Object id for `retrieve`, e.g. `{{ vars.subscription }}`.")
-    params: dict[str, Any] = Field(default_factory=dict, description="List filters, e.g. {limit: 10}.")
+    id: str | None = Field(
+        None, description="Object id for `retrieve`, e.g. `{{ vars.subscription }}`."
+    )
+    params: dict[str, Any] = Field(
+        default_factory=dict, description="List filters, e.g. {limit: 10}."
+    )
     api_key: str = Field(
-        "{{ secrets.STRIPE_SECRET_KEY }}", description="Secret API key; defaults to STRIPE_SECRET_KEY."
+        "{{ secrets.STRIPE_SECRET_KEY }}",
+        description="Secret API key; defaults to STRIPE_SECRET_KEY.",
     )
 
     @model_validator(mode="after")
@@ -91,8 +100,10 @@ def run(spec: Spec, runtime: StepRuntime) -> dict[str, Any]:
         return {"object": service.retrieve(spec.id).to_dict()}
     except stripe_sdk.StripeError as error:
         status = f" ({error.http_status})" if error.http_status else ""
-        raise StepFailed(f"Stripe {spec.resource} {'list' if spec.list else 'retrieve'} failed"
-                         f"{status}: {error.user_message or _first_line(error)}") from None
+        raise StepFailed(
+            f"Stripe {spec.resource} {'list' if spec.list else 'retrieve'} failed"
+            f"{status}: {error.user_message or _first_line(error)}"
+        ) from None
 
 
 _SERVICE_PATHS = {"checkout_sessions": ("checkout", "sessions")}

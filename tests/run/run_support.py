@@ -113,5 +113,3 @@ class Runbook:
         process = self.start(procedure_id, *args, env=env)
         stdout, stderr = process.communicate(timeout=120)
         return Finished(process.returncode, stdout, stderr, self.directory)
-
-

@@ -34,11 +34,28 @@ def example_inputs(procedure_id: str) -> list[str]:
 
 def plbook_run(procedure_id: str, *extra: str, tmp_path: Path) -> RunOutcome:
     """Run `plbook run ID --env sandbox` non-interactively, as docs CI does."""
-    command = [sys.executable, "-m", "plbook", "run", procedure_id, "--env", "sandbox",
-               "--manual", "skip", "--yes", *example_inputs(procedure_id), *extra]
+    command = [
+        sys.executable,
+        "-m",
+        "plbook",
+        "run",
+        procedure_id,
+        "--env",
+        "sandbox",
+        "--manual",
+        "skip",
+        "--yes",
+        *example_inputs(procedure_id),
+        *extra,
+    ]
     environment = {k: v for k, v in os.environ.items() if k != "NO_COLOR"} | {"NO_COLOR": "1"}
-    done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=600,
-                          env=environment, stdin=subprocess.DEVNULL)
+    done = subprocess.run(
+        command,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        env=environment,
+        stdin=subprocess.DEVNULL,
+    )
     return RunOutcome(done.returncode, done.stdout + done.stderr)
-
-

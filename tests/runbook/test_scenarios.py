@@ -32,8 +32,9 @@ def test_rollback_railway_recovers_from_a_bad_deploy(sandbox, tmp_path):
     assert httpx.get(f"{sandbox.api_url}/api/health").status_code == 500
     broken = plbook_run("smoke-test-health", tmp_path=tmp_path)
     assert broken.exit_code == 1
-    rollback = plbook_run("rollback-railway", "--input", f"deployment_id={GOOD_DEPLOYMENT}",
-                          tmp_path=tmp_path)
+    rollback = plbook_run(
+        "rollback-railway", "--input", f"deployment_id={GOOD_DEPLOYMENT}", tmp_path=tmp_path
+    )
     assert rollback.exit_code == 0, rollback.output[-4000:]
     assert httpx.get(f"{sandbox.api_url}/api/health").status_code == 200
     again = plbook_run("smoke-tests", tmp_path=tmp_path)

@@ -59,7 +59,8 @@ def seed_headings(text: str) -> list[str]:
 def without_emoji(text: str) -> str:
     """Give the text with emoji and variation selectors removed, trimmed."""
     kept = "".join(
-        char for char in text
+        char
+        for char in text
         if unicodedata.category(char) not in ("So", "Sk", "Cs") and char != "\ufe0f"
     )
     return kept.strip()
@@ -101,14 +102,22 @@ def test_every_map_key_is_a_seed_heading(headings: list[str], seed_map: SeedMap)
 
 
 def test_every_entry_names_exactly_one_kind_of_home(seed_map: SeedMap) -> None:
-    malformed = [key for key, entry in seed_map.items()
-                 if not isinstance(entry, dict) or sorted(entry) not in (["page"], ["procedure"])]
+    malformed = [
+        key
+        for key, entry in seed_map.items()
+        if not isinstance(entry, dict) or sorted(entry) not in (["page"], ["procedure"])
+    ]
     assert not malformed, "entries needing one of page: or procedure::\n" + "\n".join(malformed)
 
 
 def test_mapped_pages_exist(seed_map: SeedMap) -> None:
-    missing = sorted({str(entry["page"]) for entry in seed_map.values()
-                      if "page" in entry and not (ROOT / str(entry["page"])).is_file()})
+    missing = sorted(
+        {
+            str(entry["page"])
+            for entry in seed_map.values()
+            if "page" in entry and not (ROOT / str(entry["page"])).is_file()
+        }
+    )
     assert not missing, "pages named in seed-map.yaml that do not exist:\n" + "\n".join(missing)
 
 
