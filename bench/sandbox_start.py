@@ -5,27 +5,16 @@ Run: .venv/bin/python bench/sandbox_start.py
 
 from __future__ import annotations
 
-import socket
 import statistics
 import tempfile
 import time
 from pathlib import Path
 
 from plbook.sandbox import Sandbox, SandboxPorts
+from plbook.sandbox.addresses import free_ports
 from plbook.sandbox.mongo_server import MongoServer
 
 ROUNDS = 5
-
-
-def free_ports(count: int) -> list[int]:
-    """Give loopback ports that are free now."""
-    sockets = [socket.socket() for _ in range(count)]
-    for sock in sockets:
-        sock.bind(("127.0.0.1", 0))
-    ports = [sock.getsockname()[1] for sock in sockets]
-    for sock in sockets:
-        sock.close()
-    return ports
 
 
 def time_sandbox_start() -> float:

@@ -6,6 +6,7 @@ and the CLI stand-ins all refer to these values.
 
 from __future__ import annotations
 
+import socket
 from dataclasses import dataclass
 
 HOST = "127.0.0.1"
@@ -62,3 +63,14 @@ class SandboxPorts:
     def webhook_url(self) -> str:
         """Give the URL Stripe delivers webhook events to (the backend's /api/upgrade)."""
         return f"{self.api_url}/api/upgrade"
+
+
+def free_ports(count: int) -> list[int]:
+    """Give loopback ports free just now, for a sandbox or test server beside the default one."""
+    sockets = [socket.socket() for _ in range(count)]
+    for sock in sockets:
+        sock.bind((HOST, 0))
+    ports = [int(sock.getsockname()[1]) for sock in sockets]
+    for sock in sockets:
+        sock.close()
+    return ports

@@ -11,7 +11,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from run_support import CANARY, Runbook, free_port
+from run_support import CANARY, Runbook
+
+from plbook.sandbox.addresses import free_ports
 
 
 class _FaultyHandler(BaseHTTPRequestHandler):
@@ -85,7 +87,7 @@ def mongodb_uri(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     from plbook.sandbox.mongo_server import MongoServer
     from plbook.sandbox.seed import create_indexes
 
-    server = MongoServer(free_port(), tmp_path_factory.mktemp("mongo"))
+    server = MongoServer(free_ports(1)[0], tmp_path_factory.mktemp("mongo"))
     server.start()
     uri = f"mongodb://127.0.0.1:{server.port}/promptlens"
     with pymongo.MongoClient(uri, serverSelectionTimeoutMS=5000) as client:
@@ -105,7 +107,7 @@ def stripe_api_base() -> Iterator[str]:
     from plbook.sandbox.stripe_api import stripe_api_server
     from plbook.sandbox.stripe_store import StripeAccount
 
-    ports = SandboxPorts(api=free_port(), stripe_api=free_port())
+    ports = SandboxPorts(api=free_ports(1)[0], stripe_api=free_ports(1)[0])
     account = StripeAccount(ports, autopay=False)
     server = stripe_api_server(ports.stripe_api, account)
     server.start()
@@ -121,7 +123,7 @@ def runbook(tmp_path: Path, api_url: str) -> Runbook:
         tmp_path,
         values={
             "api_url": api_url,
-            "down_url": f"http://127.0.0.1:{free_port()}",
+            "down_url": f"http://127.0.0.1:{free_ports(1)[0]}",
             "mongodb_database": "promptlens",
             "stripe_api_base": "http://127.0.0.1:9",
         },

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 import subprocess
 import sys
 from dataclasses import dataclass
@@ -16,13 +15,6 @@ import yaml
 FIXTURES = Path(__file__).parent / "fixtures"
 CANARY = "canary-s3cr3t-7f1d2c"
 SANDBOX_STRIPE_KEY = "sk_test_plbook_sandbox"
-
-
-def free_port() -> int:
-    """Give a loopback port nothing listens on (just now)."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 @dataclass

@@ -116,9 +116,11 @@ steps:
     mongo: {command: ping}
 """,
     )
-    from run_support import free_port
+    from plbook.sandbox.addresses import free_ports
 
-    finished = runbook.run("db-ping", env={"MONGODB_URI": f"mongodb://127.0.0.1:{free_port()}/x"})
+    finished = runbook.run(
+        "db-ping", env={"MONGODB_URI": f"mongodb://127.0.0.1:{free_ports(1)[0]}/x"}
+    )
     assert finished.code == 1
     assert finished.step("ping")["error"].startswith("MongoDB command failed: 127.0.0.1:")
 

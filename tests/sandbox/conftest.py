@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import socket
 import subprocess
 import time
 from collections.abc import Callable, Iterator
@@ -14,18 +13,7 @@ import pymongo
 import pytest
 
 from plbook.sandbox import Sandbox, SandboxPorts
-from plbook.sandbox.addresses import TEST_USER_EMAIL, TEST_USER_TOKEN
-
-
-def free_ports(count: int) -> list[int]:
-    """Give loopback ports that are free now, so tests never meet a developer's sandbox."""
-    sockets = [socket.socket() for _ in range(count)]
-    for sock in sockets:
-        sock.bind(("127.0.0.1", 0))
-    ports = [sock.getsockname()[1] for sock in sockets]
-    for sock in sockets:
-        sock.close()
-    return ports
+from plbook.sandbox.addresses import TEST_USER_EMAIL, TEST_USER_TOKEN, free_ports
 
 
 @pytest.fixture(name="free_ports", scope="session")

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import logging
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -16,6 +15,8 @@ import httpx
 import pytest
 from mkdocs.exceptions import Abort
 from site_helpers import build_project, make_project, step_card, visible_text
+
+from plbook.sandbox.addresses import free_ports
 
 PLBOOK = [sys.executable, "-m", "plbook"]
 
@@ -244,14 +245,8 @@ def test_plbook_build_builds_the_site_strictly(project: Path) -> None:
     assert "links to procedure 'nowhere'" in done.stderr
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 def test_serve_rebuilds_when_a_procedure_changes(project: Path) -> None:
-    port = _free_port()
+    port = free_ports(1)[0]
     server = subprocess.Popen(
         [*PLBOOK, "serve", "--dev-addr", f"127.0.0.1:{port}"],
         cwd=project,
