@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import signal
 import subprocess
 import sys
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
@@ -30,6 +31,10 @@ def serve_site(directory: Path, port: int) -> ThreadingHTTPServer:
         return ThreadingHTTPServer(("127.0.0.1", 0), handler)
 
 
+def _stop_on_sigterm(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
+
+
 def run_main_job(port: int, serve: bool, faults: list[str]) -> int:
     """Validate, build, start the sandbox, run the smoke tests; then serve until Ctrl-C.
 
@@ -37,6 +42,8 @@ def run_main_job(port: int, serve: bool, faults: list[str]) -> int:
     """
     from plbook.sandbox import Sandbox
 
+    # A service manager stops with SIGTERM: treat it as Ctrl-C, so the sandbox stops cleanly too.
+    signal.signal(signal.SIGTERM, _stop_on_sigterm)
     for title, command in (
         ("Validate the procedures", ["validate"]),
         ("Build the runbook site", ["build", "--quiet", "--site-dir", str(SITE_DIRECTORY)]),
