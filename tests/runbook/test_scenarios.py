@@ -46,3 +46,34 @@ def test_bad_webhook_secret_fails_the_stripe_smoke_test_naming_the_signature(san
     outcome = plbook_run("smoke-test-stripe-webhook", tmp_path=tmp_path)
     assert outcome.exit_code == 1, outcome.output[-4000:]
     assert "signature" in outcome.output.lower()
+
+
+@pytest.mark.faults("bad-webhook-secret")
+def test_troubleshoot_stripe_payments_finds_and_fixes_a_bad_webhook_secret(sandbox, tmp_path):
+    first = plbook_run("troubleshoot-stripe-payments", tmp_path=tmp_path)
+    assert first.exit_code == 1, first.output[-4000:]
+    assert "bad-webhook-secret" not in sandbox.faults
+    again = plbook_run("smoke-test-stripe-webhook", tmp_path=tmp_path)
+    assert again.exit_code == 0, again.output[-4000:]
+
+
+@pytest.mark.faults("db-down")
+def test_troubleshoot_mongodb_connectivity_stops_at_the_unreachable_database(sandbox, tmp_path):
+    outcome = plbook_run("troubleshoot-mongodb-connectivity", tmp_path=tmp_path)
+    assert outcome.exit_code == 1, outcome.output[-4000:]
+    assert "disconnected" in outcome.output
+
+
+@pytest.mark.faults("slow-api")
+def test_troubleshoot_api_latency_measures_the_slow_api(sandbox, tmp_path):
+    outcome = plbook_run("troubleshoot-api-latency", tmp_path=tmp_path)
+    assert outcome.exit_code == 1, outcome.output[-4000:]
+    assert "result.elapsed_ms was" in outcome.output
+
+
+@pytest.mark.faults("quota-desync")
+def test_troubleshoot_quota_desync_finds_free_users_over_their_quota(sandbox, tmp_path):
+    outcome = plbook_run("troubleshoot-quota-desync", tmp_path=tmp_path)
+    assert outcome.exit_code == 1, outcome.output[-4000:]
+    failed = [line.split()[1] for line in outcome.output.splitlines() if line.startswith("FAIL ")]
+    assert {"free-users-over-quota", "pro-without-subscription"} <= set(failed)
