@@ -6,9 +6,10 @@ import os
 import subprocess
 import sys
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 
-from plbook.load import load_catalog
+from plbook.load import Catalog, load_catalog
 
 ROOT = Path(__file__).resolve().parents[2]
 PROCEDURES = ROOT / "procedures"
@@ -22,9 +23,14 @@ class RunOutcome:
     output: str
 
 
+@lru_cache(maxsize=1)
+def _runbook() -> Catalog:
+    return load_catalog([PROCEDURES])
+
+
 def example_inputs(procedure_id: str) -> list[str]:
     """Give `--input` flags for a procedure's required inputs, from their `example` values."""
-    procedure = load_catalog([PROCEDURES]).get(procedure_id)
+    procedure = _runbook().get(procedure_id)
     flags = []
     for name, declared in procedure.inputs.items():
         if declared.default is None and declared.example is not None:
@@ -32,7 +38,7 @@ def example_inputs(procedure_id: str) -> list[str]:
     return flags
 
 
-def plbook_run(procedure_id: str, *extra: str, tmp_path: Path) -> RunOutcome:
+def plbook_run(procedure_id: str, *extra: str) -> RunOutcome:
     """Run `plbook run ID --env sandbox` non-interactively, as docs CI does."""
     command = [
         sys.executable,
@@ -48,7 +54,7 @@ def plbook_run(procedure_id: str, *extra: str, tmp_path: Path) -> RunOutcome:
         *example_inputs(procedure_id),
         *extra,
     ]
-    environment = {k: v for k, v in os.environ.items() if k != "NO_COLOR"} | {"NO_COLOR": "1"}
+    environment = {**os.environ, "NO_COLOR": "1"}
     done = subprocess.run(
         command,
         cwd=ROOT,

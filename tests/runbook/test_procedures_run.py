@@ -14,5 +14,5 @@ PROCEDURE_IDS = sorted(p.stem for p in PROCEDURES.glob("*.yaml") if p.name != "e
 
 @pytest.mark.parametrize("procedure_id", PROCEDURE_IDS)
 def test_procedure_passes_against_a_healthy_sandbox(procedure_id, sandbox, tmp_path):
-    outcome = plbook_run(procedure_id, "--report", str(tmp_path / "run.json"), tmp_path=tmp_path)
+    outcome = plbook_run(procedure_id, "--report", str(tmp_path / "run.json"))
     assert outcome.exit_code == 0, outcome.output[-4000:]

@@ -12,7 +12,7 @@ GOOD_DEPLOYMENT = "3f2c9d1e-7b6a-4c5d-9e8f-1a2b3c4d5e04"
 
 
 def test_smoke_tests_pass_on_a_healthy_sandbox(sandbox, tmp_path):
-    outcome = plbook_run("smoke-tests", "--report", str(tmp_path / "r.json"), tmp_path=tmp_path)
+    outcome = plbook_run("smoke-tests", "--report", str(tmp_path / "r.json"))
     assert outcome.exit_code == 0, outcome.output[-4000:]
     report = json.loads((tmp_path / "r.json").read_text())
     assert report["status"] == "passed"
@@ -20,60 +20,58 @@ def test_smoke_tests_pass_on_a_healthy_sandbox(sandbox, tmp_path):
 
 
 @pytest.mark.faults("db-down")
-def test_database_down_fails_the_health_check_and_names_the_database(sandbox, tmp_path):
-    outcome = plbook_run("smoke-tests", tmp_path=tmp_path)
+def test_database_down_fails_the_health_check_and_names_the_database(sandbox):
+    outcome = plbook_run("smoke-tests")
     assert outcome.exit_code == 1, outcome.output[-4000:]
     assert "database" in outcome.output
     assert "disconnected" in outcome.output
 
 
 @pytest.mark.faults("bad-deploy")
-def test_rollback_railway_recovers_from_a_bad_deploy(sandbox, tmp_path):
+def test_rollback_railway_recovers_from_a_bad_deploy(sandbox):
     assert httpx.get(f"{sandbox.api_url}/api/health").status_code == 500
-    broken = plbook_run("smoke-test-health", tmp_path=tmp_path)
+    broken = plbook_run("smoke-test-health")
     assert broken.exit_code == 1
-    rollback = plbook_run(
-        "rollback-railway", "--input", f"deployment_id={GOOD_DEPLOYMENT}", tmp_path=tmp_path
-    )
+    rollback = plbook_run("rollback-railway", "--input", f"deployment_id={GOOD_DEPLOYMENT}")
     assert rollback.exit_code == 0, rollback.output[-4000:]
     assert httpx.get(f"{sandbox.api_url}/api/health").status_code == 200
-    again = plbook_run("smoke-tests", tmp_path=tmp_path)
+    again = plbook_run("smoke-tests")
     assert again.exit_code == 0, again.output[-4000:]
 
 
 @pytest.mark.faults("bad-webhook-secret")
-def test_bad_webhook_secret_fails_the_stripe_smoke_test_naming_the_signature(sandbox, tmp_path):
-    outcome = plbook_run("smoke-test-stripe-webhook", tmp_path=tmp_path)
+def test_bad_webhook_secret_fails_the_stripe_smoke_test_naming_the_signature(sandbox):
+    outcome = plbook_run("smoke-test-stripe-webhook")
     assert outcome.exit_code == 1, outcome.output[-4000:]
     assert "signature" in outcome.output.lower()
 
 
 @pytest.mark.faults("bad-webhook-secret")
-def test_troubleshoot_stripe_payments_finds_and_fixes_a_bad_webhook_secret(sandbox, tmp_path):
-    first = plbook_run("troubleshoot-stripe-payments", tmp_path=tmp_path)
+def test_troubleshoot_stripe_payments_finds_and_fixes_a_bad_webhook_secret(sandbox):
+    first = plbook_run("troubleshoot-stripe-payments")
     assert first.exit_code == 1, first.output[-4000:]
     assert "bad-webhook-secret" not in sandbox.faults
-    again = plbook_run("smoke-test-stripe-webhook", tmp_path=tmp_path)
+    again = plbook_run("smoke-test-stripe-webhook")
     assert again.exit_code == 0, again.output[-4000:]
 
 
 @pytest.mark.faults("db-down")
-def test_troubleshoot_mongodb_connectivity_stops_at_the_unreachable_database(sandbox, tmp_path):
-    outcome = plbook_run("troubleshoot-mongodb-connectivity", tmp_path=tmp_path)
+def test_troubleshoot_mongodb_connectivity_stops_at_the_unreachable_database(sandbox):
+    outcome = plbook_run("troubleshoot-mongodb-connectivity")
     assert outcome.exit_code == 1, outcome.output[-4000:]
     assert "disconnected" in outcome.output
 
 
 @pytest.mark.faults("slow-api")
-def test_troubleshoot_api_latency_measures_the_slow_api(sandbox, tmp_path):
-    outcome = plbook_run("troubleshoot-api-latency", tmp_path=tmp_path)
+def test_troubleshoot_api_latency_measures_the_slow_api(sandbox):
+    outcome = plbook_run("troubleshoot-api-latency")
     assert outcome.exit_code == 1, outcome.output[-4000:]
     assert "result.elapsed_ms was" in outcome.output
 
 
 @pytest.mark.faults("quota-desync")
-def test_troubleshoot_quota_desync_finds_free_users_over_their_quota(sandbox, tmp_path):
-    outcome = plbook_run("troubleshoot-quota-desync", tmp_path=tmp_path)
+def test_troubleshoot_quota_desync_finds_free_users_over_their_quota(sandbox):
+    outcome = plbook_run("troubleshoot-quota-desync")
     assert outcome.exit_code == 1, outcome.output[-4000:]
     failed = [line.split()[1] for line in outcome.output.splitlines() if line.startswith("FAIL ")]
     assert {"free-users-over-quota", "pro-without-subscription"} <= set(failed)
