@@ -44,13 +44,13 @@ def run_main_job(port: int, serve: bool, faults: list[str]) -> int:
 
     # A service manager stops with SIGTERM: treat it as Ctrl-C, so the sandbox stops cleanly too.
     signal.signal(signal.SIGTERM, _stop_on_sigterm)
-    for title, command in (
-        ("Validate the procedures", ["validate"]),
-        ("Build the runbook site", ["build", "--quiet", "--site-dir", str(SITE_DIRECTORY)]),
-    ):
-        code = _step(title, command)
-        if code:
-            return code
+    # `plbook build` validates every procedure before it builds, so no separate validate step.
+    code = _step(
+        "Validate and build the runbook site",
+        ["build", "--quiet", "--site-dir", str(SITE_DIRECTORY)],
+    )
+    if code:
+        return code
     with Sandbox(faults=faults) as sandbox:
         print(
             f"\n== Sandbox up: API {sandbox.api_url}, dashboard {sandbox.dashboard_url}, "
