@@ -46,7 +46,7 @@ def cli() -> None:
 
 
 def _catalog(paths: tuple[Path, ...] = ()) -> Any:
-    from plbook.load import load_catalog
+    from plbook.catalog import load_catalog
 
     catalog = load_catalog(list(paths) or [PROCEDURES])
     if catalog.problems:

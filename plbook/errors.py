@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import difflib
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 
@@ -35,3 +37,13 @@ class PlbookError(Exception):
     def lines(self) -> list[str]:
         """Give one printable line per problem; a call error without a place prints bare."""
         return [p.message if p.line == 0 else str(p) for p in self.problems]
+
+
+def did_you_mean(
+    word: str, options: Iterable[str], *, count: int = 1, quoted: bool = True, cutoff: float = 0.6
+) -> str | None:
+    """Give `did you mean 'x'?` for the options closest to a mistyped word, or None."""
+    close = difflib.get_close_matches(word, list(options), n=count, cutoff=cutoff)
+    if not close:
+        return None
+    return "did you mean " + ", ".join(f"'{c}'" if quoted else c for c in close) + "?"

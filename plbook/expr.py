@@ -396,3 +396,50 @@ def _source_of(node: nodes.Node) -> str | None:
         inner = _source_of(node.node)
         return f"{inner}[{node.arg.value!r}]" if inner else None
     return None
+
+
+def _secret_reference(tokens: list[tuple[str, str]]) -> str | None:
+    """Give NAME when the tokens inside one `{{ }}` are just `secrets.NAME` or `secrets['NAME']`."""
+    words = [(kind, value) for kind, value in tokens if kind != "whitespace"]
+    if len(words) == 3 and words[0] == ("name", "secrets") and words[1] == ("operator", "."):
+        return words[2][1] if words[2][0] == "name" else None
+    if (
+        len(words) == 4
+        and words[0] == ("name", "secrets")
+        and words[1] == ("operator", "[")
+        and words[2][0] == "string"
+        and words[3] == ("operator", "]")
+    ):
+        return words[2][1][1:-1]
+    return None
+
+
+def replace_secret_references(text: str, placeholder: Callable[[str], str]) -> str:
+    """Give `text` with each `{{ secrets.NAME }}` part replaced by `placeholder(NAME)`.
+
+    Read from Jinja's own tokens, so only a whole secret reference is replaced; text that does
+    not tokenise back to itself (whitespace control, a syntax error) is given unchanged.
+    """
+    if "secrets" not in text or not has_template(text):
+        return text
+    try:
+        tokens = [(kind, value) for _, kind, value in ENVIRONMENT.lex(text)]
+    except TemplateSyntaxError:
+        return text
+    if "".join(value for _, value in tokens) != text:
+        return text
+    parts: list[str] = []
+    inside: list[tuple[str, str]] | None = None
+    for kind, value in tokens:
+        if kind == "variable_begin":
+            inside = []
+        elif kind == "variable_end" and inside is not None:
+            name = _secret_reference(inside)
+            written = "{{" + "".join(v for _, v in inside) + "}}"
+            parts.append(placeholder(name) if name else written)
+            inside = None
+        elif inside is not None:
+            inside.append((kind, value))
+        else:
+            parts.append(value)
+    return "".join(parts)

@@ -2,59 +2,52 @@
 
 from __future__ import annotations
 
-import difflib
-from collections.abc import Iterable
-from functools import cache
-from typing import Any
-
-from pydantic import BaseModel
+from collections.abc import Mapping
+from typing import Any, Protocol
 
 from plbook import expr
-from plbook.errors import Problem
-from plbook.load import Catalog, Loaded
+from plbook.errors import Problem, did_you_mean
+from plbook.load import Loaded
+from plbook.model import EnvironmentsFile
+from plbook.references import step_expressions, step_templates
 
 Path = tuple[str | int, ...]
+
+
+class Catalog(Protocol):
+    """What the rules read: the loaded procedures, every procedure id, the environments."""
+
+    @property
+    def procedures(self) -> Mapping[str, Loaded]:
+        """Give each loaded procedure by id."""
+
+    @property
+    def environments(self) -> EnvironmentsFile | None:
+        """Give the environments file, or None when there is none or it is broken."""
+
+    @property
+    def environments_file(self) -> str:
+        """Give the path of the environments file, or "" when there is none."""
+
+    @property
+    def known_ids(self) -> set[str]:
+        """Give the id of every procedure file, loaded or broken."""
 
 
 def lint_catalog(catalog: Catalog) -> list[Problem]:
     """Give every cross-procedure problem in the catalog."""
     problems: list[Problem] = []
+    known_ids = catalog.known_ids
     for loaded in catalog.procedures.values():
-        problems.extend(lint_procedure(loaded, catalog))
+        problems.extend(_ProcedureLinter(loaded, catalog, known_ids).run())
     problems.extend(_call_cycles(catalog))
     return problems
 
 
-def _templates(value: Any, path: Path, found: list[tuple[Path, str]]) -> None:
-    """Add every string with `{{ }}` or `{% %}` inside `value` to `found`, with its path."""
-    if isinstance(value, BaseModel):
-        items: Iterable[tuple[str | int, Any]] = (
-            (key, getattr(value, attribute)) for attribute, key in _keys_of(type(value))
-        )
-    elif isinstance(value, dict):
-        items = value.items()
-    elif isinstance(value, (list, tuple)):
-        items = enumerate(value)
-    else:
-        return
-    for key, item in items:
-        if isinstance(item, str):
-            # The path is made only for the few strings that need checking.
-            if "{{" in item or "{%" in item:
-                found.append((path + (key,), item))
-        elif item is not None and not isinstance(item, (bool, int, float)):
-            _templates(item, path + (key,), found)
-
-
-@cache
-def _keys_of(model: type[BaseModel]) -> tuple[tuple[str, str], ...]:
-    """Give each field of a model as (attribute, key as written in YAML)."""
-    return tuple((name, field.alias or name) for name, field in model.model_fields.items())
-
-
 class _ProcedureLinter:
-    def __init__(self, loaded: Loaded, catalog: Catalog) -> None:
+    def __init__(self, loaded: Loaded, catalog: Catalog, known_ids: set[str]) -> None:
         self.loaded = loaded
+        self.known_ids = known_ids
         self.procedure = loaded.procedure
         self.catalog = catalog
         self.problems: list[Problem] = []
@@ -93,61 +86,47 @@ class _ProcedureLinter:
         return self.problems
 
     def check_procedure_exists(self, procedure_id: str, path: Path) -> bool:
-        if procedure_id in self.catalog.procedures:
+        if procedure_id in self.known_ids:
             return True
-        close = difflib.get_close_matches(procedure_id, self.catalog.procedures, n=1)
-        hint = f"; did you mean '{close[0]}'?" if close else "; create it or fix the id"
-        self.report(path, f"no procedure '{procedure_id}'{hint}")
+        hint = did_you_mean(procedure_id, self.known_ids) or "create it or fix the id"
+        self.report(path, f"no procedure '{procedure_id}'; {hint}")
         return False
 
     def check_references(self, step: Any, kind: str, path: Path) -> None:
         if step.on_failure.run:
             self.check_procedure_exists(step.on_failure.run, path + ("on_failure", "run"))
-        if kind != "procedure":
+        callee = step.called_procedure
+        if callee is None or not self.check_procedure_exists(callee, path + (kind,)):
             return
-        call = step.procedure
-        if not self.check_procedure_exists(call.id, path + ("procedure",)):
-            return
-        target = self.catalog.procedures[call.id].procedure
-        for name in call.inputs:
+        if callee not in self.catalog.procedures:
+            return  # its file is broken: that file's own problems say why
+        target = self.catalog.procedures[callee].procedure
+        given = step.kind_contract.called_inputs(step.spec)
+        for name in given:
             if name not in target.inputs:
                 takes = f"it takes {', '.join(target.inputs)}" if target.inputs else "it takes none"
                 self.report(
-                    path + ("procedure", "inputs", name),
-                    f"'{call.id}' has no input '{name}'; {takes}, so remove it"
-                    + _did_you_mean(name, target.inputs),
+                    path + (kind, "inputs", name),
+                    f"'{callee}' has no input '{name}'; {takes}, so remove it"
+                    + _in_brackets(did_you_mean(name, target.inputs)),
                     key=True,
                 )
         for name, declared in target.inputs.items():
-            if declared.required and declared.default is None and name not in call.inputs:
+            if declared.required and declared.default is None and name not in given:
                 self.report(
-                    path + ("procedure",),
-                    f"'{call.id}' needs input '{name}'; add it under `inputs:` of this call",
+                    path + (kind,),
+                    f"'{callee}' needs input '{name}'; add it under `inputs:` of this call",
                 )
 
     def check_values(self, step: Any, kind: str, path: Path, saved: set[str]) -> None:
-        expressions: list[tuple[Path, str]] = [
-            (("expect", i), e) for i, e in enumerate(step.expect)
-        ]
-        expressions += [(("save", name), e) for name, e in step.save.items()]
-        for where, source in expressions:
+        for where, source in step_expressions(step):
             try:
                 reads = expr.expression_reads(source)
             except expr.ExpressionError as error:
                 self.report(path + where, str(error))
                 continue
             self.check_reads(reads, path + where, saved, result=True)
-        texts: list[tuple[Path, str]] = []
-        spec = getattr(step, kind)
-        if isinstance(spec, str):
-            texts.append(((kind,), spec))
-        else:
-            _templates(spec, (kind,), texts)
-        texts += [((name,), getattr(step, name)) for name in ("title", "description")]
-        texts.append((("on_failure", "hint"), step.on_failure.hint))
-        for value_path, text in texts:
-            if not text or not expr.has_template(text):
-                continue
+        for value_path, text in step_templates(step):
             try:
                 reads = expr.template_reads(text)
             except expr.ExpressionError as error:
@@ -164,14 +143,9 @@ class _ProcedureLinter:
         allowed = expr.known_names() if result else expr.known_names() - {"result"}
         for name in reads.names:
             if name not in allowed:
-                close = difflib.get_close_matches(name, allowed, n=1)
-                hint = (
-                    f"; did you mean '{close[0]}'?"
-                    if close
-                    else (f"; use one of {', '.join(sorted(allowed))}")
-                )
+                hint = did_you_mean(name, allowed) or f"use one of {', '.join(sorted(allowed))}"
                 where = " (result exists only in expect and save)" if name == "result" else ""
-                self.report(path, f"unknown name '{name}'{where}{hint}")
+                self.report(path, f"unknown name '{name}'{where}; {hint}")
         for ref in reads.references:
             self.check_reference(ref, path, saved)
 
@@ -180,19 +154,20 @@ class _ProcedureLinter:
             self.report(
                 path,
                 f"input '{ref.name}' is not declared; add it under `inputs:`"
-                + _did_you_mean(ref.name, self.procedure.inputs),
+                + _in_brackets(did_you_mean(ref.name, self.procedure.inputs)),
             )
         elif ref.namespace == "secrets" and self.check_secrets and ref.name not in self.secrets:
             self.report(
                 path,
                 f"secret '{ref.name}' is not declared; add it to `requires.secrets:`"
-                + _did_you_mean(ref.name, self.secrets),
+                + _in_brackets(did_you_mean(ref.name, self.secrets)),
             )
         elif ref.namespace == "vars" and ref.name not in saved:
             self.report(
                 path,
                 f"vars.{ref.name} is not saved by an earlier step; add `save: "
-                f"{{{ref.name}: ...}}` to a step before this one" + _did_you_mean(ref.name, saved),
+                f"{{{ref.name}: ...}}` to a step before this one"
+                + _in_brackets(did_you_mean(ref.name, saved)),
             )
         elif ref.namespace == "env":
             missing = sorted(
@@ -204,24 +179,27 @@ class _ProcedureLinter:
                     path,
                     f"env.{ref.name} is not a value of environment {', '.join(missing)}; "
                     "add it under `values:` in environments.yaml"
-                    + _did_you_mean(ref.name, known - {ref.name}),
+                    + _in_brackets(did_you_mean(ref.name, known - {ref.name})),
                 )
 
 
-def _did_you_mean(name: str, options: Any) -> str:
-    close = difflib.get_close_matches(name, list(options), n=1)
-    return f" (did you mean '{close[0]}'?)" if close else ""
+def _in_brackets(suggestion: str | None) -> str:
+    return f" ({suggestion})" if suggestion else ""
 
 
 def lint_procedure(loaded: Loaded, catalog: Catalog) -> list[Problem]:
     """Give the problems of one procedure that need the rest of the catalog to see."""
-    return _ProcedureLinter(loaded, catalog).run()
+    return _ProcedureLinter(loaded, catalog, catalog.known_ids).run()
 
 
 def _call_cycles(catalog: Catalog) -> list[Problem]:
     """Give one problem per `procedure:` step that closes a loop of calls (a linear walk)."""
-    calls = {
-        pid: [(i, s.spec.id) for i, s in enumerate(lp.procedure.steps) if s.kind == "procedure"]
+    calls: dict[str, list[tuple[int, str, str]]] = {
+        pid: [
+            (i, s.kind, s.called_procedure)
+            for i, s in enumerate(lp.procedure.steps)
+            if s.called_procedure is not None
+        ]
         for pid, lp in catalog.procedures.items()
     }
     problems: list[Problem] = []
@@ -238,10 +216,10 @@ def _call_cycles(catalog: Catalog) -> list[Problem]:
                 finished.add(trail.pop())
                 pending.pop()
                 continue
-            index, callee = step
+            index, kind, callee = step
             if callee in trail:
                 loaded = catalog.procedures[trail[-1]]
-                line, column = loaded.positions.of(("steps", index, "procedure"))
+                line, column = loaded.positions.of(("steps", index, kind))
                 cycle = " -> ".join(trail[trail.index(callee) :] + [callee])
                 problems.append(
                     Problem(

@@ -3,51 +3,28 @@
 from __future__ import annotations
 
 import difflib
-import gc
 import types
 import typing
-from collections.abc import Iterator
-from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
-from plbook.errors import PlbookError, Problem
+from plbook.errors import PlbookError, Problem, did_you_mean
 from plbook.fields import ID_PATTERN, NAME_PATTERN
 from plbook.model import EnvironmentsFile, Procedure
 from plbook.yamlsource import Positions, parse_yaml
 
 ENVIRONMENTS_FILE = "environments.yaml"
-DEFAULT_DIRECTORY = Path("procedures")
 
 
 @dataclass
 class Loaded:
-    """A procedure with the positions of its parts, for later cross-procedure checks."""
+    """A procedure as loaded from its file, with the positions of its parts for later checks."""
 
     procedure: Procedure
     positions: Positions
-
-
-@dataclass
-class Catalog:
-    """Every procedure of a runbook, the environments, and what was wrong with any of them."""
-
-    procedures: dict[str, Loaded] = field(default_factory=dict)
-    environments: EnvironmentsFile | None = None
-    environments_file: str = ""
-    environments_positions: Positions = field(default_factory=Positions)
-    problems: list[Problem] = field(default_factory=list)
-
-    def get(self, procedure_id: str) -> Procedure:
-        """Give the procedure with this id, or a user error naming the ones that exist."""
-        if procedure_id not in self.procedures:
-            close = difflib.get_close_matches(procedure_id, self.procedures, n=3)
-            hint = f"; did you mean {', '.join(close)}?" if close else "; `plbook list` shows them"
-            raise PlbookError(f"no procedure '{procedure_id}'{hint}")
-        return self.procedures[procedure_id].procedure
 
 
 def read_text(path: Path) -> str:
@@ -84,7 +61,7 @@ def load_procedure(path: Path) -> Loaded:
     what = "a procedure needs title, summary, category and steps (`plbook new ID` writes one)"
     data, positions = _mapping_document(path, what)
     procedure = validate_model(Procedure, data, positions, str(path))
-    if procedure.id is not None and procedure.id != path.stem:
+    if procedure.id and procedure.id != path.stem:
         line, column = positions.of(("id",))
         raise PlbookError.at(
             str(path),
@@ -133,68 +110,6 @@ def procedure_files(paths: list[Path]) -> tuple[list[Path], Path | None]:
         beside = (paths[0] if paths[0].is_dir() else paths[0].parent) / ENVIRONMENTS_FILE
         environments = beside if beside.exists() else None
     return files, environments
-
-
-def load_catalog(paths: list[Path] | None = None) -> Catalog:
-    """Give every procedure and environment under `paths`, with every problem found."""
-    from plbook.lint import lint_catalog
-
-    catalog = Catalog()
-    for path in paths or [DEFAULT_DIRECTORY]:
-        if not path.exists():
-            raise PlbookError(
-                f"{path}: no such file or folder; give the procedures folder or a file"
-            )
-    files, environments_path = procedure_files(paths or [DEFAULT_DIRECTORY])
-    if environments_path is not None:
-        catalog.environments_file = str(environments_path)
-        try:
-            catalog.environments, catalog.environments_positions = load_environments(
-                environments_path
-            )
-        except PlbookError as error:
-            catalog.problems.extend(error.problems)
-    with _collector_paused():
-        for file in dict.fromkeys(files):
-            try:
-                loaded = load_procedure(file)
-            except PlbookError as error:
-                catalog.problems.extend(error.problems)
-                continue
-            procedure_id = loaded.procedure.id or file.stem
-            if procedure_id in catalog.procedures:
-                first = catalog.procedures[procedure_id].procedure.source
-                catalog.problems.append(
-                    Problem(
-                        str(file),
-                        1,
-                        1,
-                        f"procedure '{procedure_id}' is "
-                        f"also defined by {first}; keep one of the two files",
-                    )
-                )
-                continue
-            catalog.procedures[procedure_id] = loaded
-        catalog.problems.extend(lint_catalog(catalog))
-    catalog.problems.sort()
-    return catalog
-
-
-@contextmanager
-def _collector_paused() -> Iterator[None]:
-    """Pause Python's cycle collector while a catalog is loaded, then restore it.
-
-    Loading makes a great many small objects that stay alive together and form no cycles: the
-    collector would rescan them again and again as the catalog grows (a third of the time of
-    `plbook validate` over 1,000 procedures) and has nothing to free.
-    """
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            gc.enable()
 
 
 # --- pydantic errors, said in the format's own words -------------------------------------------
@@ -322,19 +237,15 @@ def _message(model: type[BaseModel], err: Any, path: tuple[str | int, ...]) -> s
         return f"missing required key '{loc[-1]}'; add `{loc[-1]}:`"
     if kind == "extra_forbidden":
         allowed = _fields_at(model, path[:-1])
-        close = difflib.get_close_matches(name, allowed, n=1, cutoff=0.6)
-        hint = (
-            f"; did you mean '{close[0]}'?"
-            if close
-            else (f"; allowed here: {', '.join(allowed)}" if allowed else "; remove it")
-        )
-        return f"unknown key '{name}'{hint}"
+        suggestion = did_you_mean(name, allowed)
+        hint = suggestion or (f"allowed here: {', '.join(allowed)}" if allowed else "remove it")
+        return f"unknown key '{name}'; {hint}"
     if kind == "literal_error":
         expected = ctx.get("expected", "")
         options = [o.strip().strip("'") for o in expected.replace(" or ", ", ").split(",")]
         same = [o for o in options if o.lower() == str(value).lower()]
-        close = same or difflib.get_close_matches(str(value), options, n=1)
-        hint = f"; did you mean '{close[0]}'?" if close else ""
+        suggestion = f"did you mean '{same[0]}'?" if same else did_you_mean(str(value), options)
+        hint = f"; {suggestion}" if suggestion else ""
         return f"'{name}' is {_describe_input(value)}, not one of: {', '.join(options)}{hint}"
     if kind in _TYPE_WORDS:
         return f"'{name}': {_TYPE_WORDS[kind]}, got {_describe_input(value)}"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Annotated, Any, Literal
 
 from pydantic import BeforeValidator, Field, PrivateAttr, field_validator
@@ -35,11 +36,19 @@ class Requires(Strict):
     )
 
 
+def _without_default(schema: dict[str, Any]) -> None:
+    """Leave the default out of the schema: an id is optional in a file, set once loaded."""
+    schema.pop("default", None)
+
+
 class Procedure(Strict):
     """One procedure: what it is for, what it needs, and its steps in order."""
 
-    id: Identifier | None = Field(
-        None, description="Optional; must equal the file name without .yaml."
+    # Always set once loaded: the loader gives every procedure its file's name as its id.
+    id: Identifier = Field(
+        "",
+        description="Optional; must equal the file name without .yaml.",
+        json_schema_extra=_without_default,
     )
     title: str
     summary: str
@@ -52,7 +61,7 @@ class Procedure(Strict):
     requires: Requires = Field(default_factory=Requires)
     inputs: dict[Name, Input] = Field(default_factory=dict)
     see_also: list[Identifier] = Field(default_factory=list, description="Related procedures.")
-    steps: Annotated[list[Step], Field(min_length=1)]  # type: ignore[valid-type]
+    steps: Annotated[list[Step], Field(min_length=1)]
 
     _source: str = PrivateAttr("")
 
@@ -95,6 +104,14 @@ class Environment(Strict):
         False, description="Put the sandbox's stand-ins for railway, vercel and stripe on PATH."
     )
     confirm: bool = Field(False, description="Ask before any run against it, even read-only.")
+
+    def tool_directories(self) -> list[Path]:
+        """Give the folders put first on PATH for runs against it: the stand-ins, when asked."""
+        if not self.stand_in_tools:
+            return []
+        from plbook.sandbox.tools import stand_in_tools_directory
+
+        return [stand_in_tools_directory()]
 
     @field_validator("values")
     @classmethod

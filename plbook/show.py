@@ -6,7 +6,6 @@ import textwrap
 
 from plbook.fields import format_duration
 from plbook.model import Procedure
-from plbook.steps import STEP_KINDS
 
 
 def render_procedure_text(procedure: Procedure) -> str:
@@ -38,7 +37,7 @@ def render_procedure_text(procedure: Procedure) -> str:
         out.append(f"{number}. {step.title}  ({step.kind}, #{step.id}){marker}")
         if step.description:
             out += textwrap.indent(step.description.strip(), "   ").splitlines()
-        view = STEP_KINDS[step.kind].describe(step.spec)
+        view = step.kind_contract.describe(step.spec)
         out += textwrap.indent(view.action, "     ").splitlines()
         for expectation in step.expectations:
             out.append(f"   pass if: {expectation}")

@@ -8,9 +8,8 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, TextIO
 
-from plbook.errors import PlbookError
-
-RUNS_DIR = Path(".plbook") / "runs"
+from plbook.run.console import Console
+from plbook.run.context import Masker
 
 
 def new_run_id(procedure_id: str) -> str:
@@ -42,25 +41,16 @@ class Journal:
         self._file.close()
 
 
-def journal_path(run: str, runs_dir: Path = RUNS_DIR) -> Path:
-    """Give the journal of a run given by id or path, or a user error naming recent runs."""
-    candidate = Path(run)
-    if candidate.suffix == ".jsonl" and candidate.exists():
-        return candidate
-    path = runs_dir / f"{run}.jsonl"
-    if not path.exists():
-        known = sorted(p.stem for p in runs_dir.glob("*.jsonl"))[-3:]
-        hint = f"; recent runs: {', '.join(known)}" if known else f"; no runs under {runs_dir}"
-        raise PlbookError(f"no run '{run}'{hint}")
-    return path
+class Recorder:
+    """Masks each event, journals it, then shows it: the one way an event leaves a run."""
 
+    def __init__(self, journal: Journal, mask: Masker, console: Console) -> None:
+        self.journal = journal
+        self.mask = mask
+        self.console = console
 
-def read_journal(path: Path) -> list[dict[str, Any]]:
-    """Give the events of a journal; a line cut short by a crash is left out."""
-    events: list[dict[str, Any]] = []
-    for line in path.read_text(encoding="utf-8").splitlines():
-        try:
-            events.append(json.loads(line))
-        except ValueError:
-            continue
-    return events
+    def emit(self, event: dict[str, Any]) -> None:
+        """Record an event in the journal and show it; secrets are masked first."""
+        masked = self.mask.data({**event, "at": timestamp()})
+        self.journal.write(masked)
+        self.console.event(masked)

@@ -6,14 +6,27 @@ deployments and variables they change belong to the backend's host.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from collections.abc import Iterable
+from typing import Any, Protocol
 
 from plbook.sandbox.faults import UnknownFaultError
 from plbook.sandbox.http_server import Handler, Request, Response, Router, json_response
-from plbook.sandbox.state import SERVICES, UnknownDeploymentError
+from plbook.sandbox.state import SERVICES, PlatformState, UnknownDeploymentError
 
-if TYPE_CHECKING:
-    from plbook.sandbox.stack import Sandbox
+
+class Sandbox(Protocol):
+    """What the admin endpoints act on: the running sandbox (`plbook.sandbox.stack.Sandbox`)."""
+
+    platform: PlatformState
+
+    def describe(self) -> dict[str, Any]:
+        """Give the sandbox's state as JSON-ready data."""
+
+    def set_faults(self, names: Iterable[str]) -> None:
+        """Inject exactly these faults."""
+
+    def restart_service(self, service: str) -> None:
+        """Restart one service of the platform."""
 
 
 def _error(status: int, message: str) -> Response:

@@ -2,43 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from dataclasses import dataclass
+from functools import cache
 from typing import Any
 
 from jinja2 import nodes
 
 from plbook.expr import ExpressionError, parse_expression
+from plbook.steps import STEP_KINDS
 
-_RESULT_WORDS = {
-    "status": "the HTTP status",
-    "json": "the JSON body",
-    "text": "the response body",
-    "headers": "the response headers",
-    "elapsed_ms": "the response time in milliseconds",
-    "exit_code": "the exit code",
-    "stdout": "the command's output",
-    "stderr": "the command's error output",
-    "document": "the document found",
-    "documents": "the documents found",
-    "count": "the number of documents",
-    "indexes": "the indexes",
-    "reply": "the command's reply",
-    "matched": "the number of documents matched",
-    "modified": "the number of documents changed",
-    "inserted_id": "the id of the inserted document",
-    "deleted": "the number of documents deleted",
-    "data": "the objects listed",
-    "has_more": "whether more objects exist",
-    "object": "the object",
-    "answer": "the answer",
-    "passed": "whether the procedure passed",
-}
-_OF_WORDS = {
-    "json": "in the JSON body",
-    "headers": "header",
-    "document": "of the document",
-    "reply": "of the reply",
-    "object": "of the object",
-}
 _NAMESPACE_WORDS = {
     "vars": "the saved value",
     "inputs": "the input",
@@ -69,10 +42,30 @@ class _Unsaid(Exception):
     """A part of an expression this module has no words for."""
 
 
-def expectation_in_words(source: str) -> str | None:
-    """Give an expectation as an English sentence, or None when it is beyond plain words."""
+@dataclass(frozen=True)
+class _Words:
+    """What a kind's `result` fields, and the parts inside them, are called."""
+
+    fields: Mapping[str, str]
+    parts: Mapping[str, str]
+
+
+@cache
+def _words_of(kind: str | None) -> _Words:
+    """Give the words of one kind's result, or of every kind's when the kind is not known."""
+    kinds = [STEP_KINDS[kind]] if kind in STEP_KINDS else list(STEP_KINDS.values())
+    fields: dict[str, str] = {}
+    parts: dict[str, str] = {}
+    for each in kinds:
+        fields = {**each.result_words, **fields}
+        parts = {**each.result_part_words, **parts}
+    return _Words(fields, parts)
+
+
+def expectation_in_words(source: str, kind: str | None = None) -> str | None:
+    """Give an expectation of a step of `kind` as an English sentence, or None when beyond words."""
     try:
-        words = _say(parse_expression(source))
+        words = _Saying(_words_of(kind)).say(parse_expression(source))
     except (_Unsaid, ExpressionError):
         return None
     return words[:1].upper() + words[1:]
@@ -88,23 +81,6 @@ def _path(node: nodes.Node) -> list[Any]:
     raise _Unsaid
 
 
-def _say_path(parts: list[Any]) -> str:
-    head, rest = parts[0], [str(p) for p in parts[1:]]
-    if head == "now" and not rest:
-        return "now"
-    if head in _NAMESPACE_WORDS and len(rest) == 1:
-        return f"{_NAMESPACE_WORDS[head]} `{rest[0]}`"
-    if head != "result" or not rest:
-        raise _Unsaid
-    field, inner = rest[0], rest[1:]
-    if not inner:
-        return _RESULT_WORDS.get(field, f"`{field}` of the result")
-    if field == "headers":
-        return f"the `{'.'.join(inner)}` header"
-    where = _OF_WORDS.get(field, f"of `result.{field}`")
-    return f"`{'.'.join(inner)}` {where}"
-
-
 def _say_const(value: Any) -> str:
     if value is None:
         return "empty"
@@ -115,74 +91,93 @@ def _say_const(value: Any) -> str:
     return str(value)
 
 
-def _say(node: nodes.Node) -> str:
-    if isinstance(node, (nodes.Name, nodes.Getattr, nodes.Getitem)):
-        return _say_path(_path(node))
-    if isinstance(node, nodes.Const):
-        return _say_const(node.value)
-    if isinstance(node, (nodes.List, nodes.Tuple)):
-        return ", ".join(_say(item) for item in node.items)
-    if isinstance(node, nodes.Compare) and len(node.ops) == 1:
-        operand = node.ops[0]
-        if operand.op not in _COMPARISONS:
+class _Saying:
+    """Says expressions in words, with the words of one kind's result."""
+
+    def __init__(self, words: _Words) -> None:
+        self.words = words
+
+    def _say_path(self, parts: list[Any]) -> str:
+        head, rest = parts[0], [str(p) for p in parts[1:]]
+        if head == "now" and not rest:
+            return "now"
+        if head in _NAMESPACE_WORDS and len(rest) == 1:
+            return f"{_NAMESPACE_WORDS[head]} `{rest[0]}`"
+        if head != "result" or not rest:
             raise _Unsaid
-        return f"{_say(node.expr)} {_COMPARISONS[operand.op]} {_say(operand.expr)}"
-    if isinstance(node, nodes.Test) and node.name in _TESTS and not node.args:
-        return f"{_say(node.node)} {_TESTS[node.name]}"
-    if isinstance(node, nodes.Not) and isinstance(node.node, nodes.Test):
-        test = node.node
-        if test.name == "none":
-            return f"{_say(test.node)} is set"
+        field, inner = rest[0], rest[1:]
+        if not inner:
+            return self.words.fields.get(field, f"`{field}` of the result")
+        part = self.words.parts.get(field, "`{part}` of `result." + field + "`")
+        return part.format(part=".".join(inner))
+
+    def say(self, node: nodes.Node) -> str:
+        """Give an expression's syntax tree in words, or raise _Unsaid."""
+        if isinstance(node, (nodes.Name, nodes.Getattr, nodes.Getitem)):
+            return self._say_path(_path(node))
+        if isinstance(node, nodes.Const):
+            return _say_const(node.value)
+        if isinstance(node, (nodes.List, nodes.Tuple)):
+            return ", ".join(self.say(item) for item in node.items)
+        if isinstance(node, nodes.Compare) and len(node.ops) == 1:
+            operand = node.ops[0]
+            if operand.op not in _COMPARISONS:
+                raise _Unsaid
+            return f"{self.say(node.expr)} {_COMPARISONS[operand.op]} {self.say(operand.expr)}"
+        if isinstance(node, nodes.Test) and node.name in _TESTS and not node.args:
+            return f"{self.say(node.node)} {_TESTS[node.name]}"
+        if isinstance(node, nodes.Not) and isinstance(node.node, nodes.Test):
+            test = node.node
+            if test.name == "none":
+                return f"{self.say(test.node)} is set"
+            raise _Unsaid
+        if isinstance(node, nodes.And):
+            return f"{self.say(node.left)} and {self.say(node.right)}"
+        if isinstance(node, nodes.Or):
+            return f"{self.say(node.left)} or {self.say(node.right)}"
+        if isinstance(node, nodes.Filter) and node.name == "length" and node.node is not None:
+            return f"the number of {self.say(node.node).removeprefix('the ')}"
+        if isinstance(node, nodes.Filter) and node.name == "as_datetime" and node.node is not None:
+            return self.say(node.node)
+        if isinstance(node, nodes.Sub) and isinstance(node.right, nodes.Call):
+            return f"{self.say(node.right)} before {self.say(node.left)}"
+        if isinstance(node, nodes.Add) and isinstance(node.right, nodes.Call):
+            return f"{self.say(node.right)} after {self.say(node.left)}"
+        if isinstance(node, nodes.Call) and isinstance(node.node, nodes.Name):
+            return self._say_call(node)
+        if isinstance(node, nodes.Call) and isinstance(node.node, nodes.Getattr):
+            return self._say_method(node)
+        if isinstance(node, (nodes.Add, nodes.Sub, nodes.Mul)):
+            word = {nodes.Add: "plus", nodes.Sub: "minus", nodes.Mul: "times"}[type(node)]
+            return f"{self.say(node.left)} {word} {self.say(node.right)}"
         raise _Unsaid
-    if isinstance(node, nodes.And):
-        return f"{_say(node.left)} and {_say(node.right)}"
-    if isinstance(node, nodes.Or):
-        return f"{_say(node.left)} or {_say(node.right)}"
-    if isinstance(node, nodes.Filter) and node.name == "length" and node.node is not None:
-        return f"the number of {_say(node.node).removeprefix('the ')}"
-    if isinstance(node, nodes.Filter) and node.name == "as_datetime" and node.node is not None:
-        return _say(node.node)
-    if isinstance(node, nodes.Sub) and isinstance(node.right, nodes.Call):
-        return f"{_say(node.right)} before {_say(node.left)}"
-    if isinstance(node, nodes.Add) and isinstance(node.right, nodes.Call):
-        return f"{_say(node.right)} after {_say(node.left)}"
-    if isinstance(node, nodes.Call) and isinstance(node.node, nodes.Name):
-        return _say_call(node)
-    if isinstance(node, nodes.Call) and isinstance(node.node, nodes.Getattr):
-        return _say_method(node)
-    if isinstance(node, (nodes.Add, nodes.Sub, nodes.Mul)):
-        word = {nodes.Add: "plus", nodes.Sub: "minus", nodes.Mul: "times"}[type(node)]
-        return f"{_say(node.left)} {word} {_say(node.right)}"
-    raise _Unsaid
 
+    def _say_method(self, node: nodes.Call) -> str:
+        method = node.node.attr  # type: ignore[attr-defined]
+        subject = self.say(node.node.node)  # type: ignore[attr-defined]
+        if method in ("startswith", "endswith") and len(node.args) == 1:
+            return f"{subject} {method[:-4]} with {self.say(node.args[0])}"
+        if method == "split" and not node.args:
+            return f"the words of {subject}"
+        raise _Unsaid
 
-def _say_method(node: nodes.Call) -> str:
-    method = node.node.attr  # type: ignore[attr-defined]
-    subject = _say(node.node.node)  # type: ignore[attr-defined]
-    if method in ("startswith", "endswith") and len(node.args) == 1:
-        return f"{subject} {method[:-4]} with {_say(node.args[0])}"
-    if method == "split" and not node.args:
-        return f"the words of {subject}"
-    raise _Unsaid
-
-
-def _say_call(node: nodes.Call) -> str:
-    name = node.node.name  # type: ignore[attr-defined]
-    if name == "as_datetime" and len(node.args) == 1:
-        return _say(node.args[0])
-    if name in ("days", "hours", "minutes") and len(node.args) == 1:
-        return f"{_say(node.args[0])} {name}"
-    if name == "has_index" and len(node.args) == 2 and isinstance(node.args[1], nodes.Dict):
-        keys = ", ".join(
-            f"`{item.key.value}` {'ascending' if _say(item.value) == '1' else 'descending'}"
-            for item in node.args[1].items
-            if isinstance(item.key, nodes.Const)
-        )
-        options = [
-            kw.key
-            for kw in node.kwargs
-            if isinstance(kw.value, nodes.Const) and kw.value.value is True
-        ]
-        kind = " ".join(options + ["index"])
-        return f"a {kind} on {keys} exists"
-    raise _Unsaid
+    def _say_call(self, node: nodes.Call) -> str:
+        name = node.node.name  # type: ignore[attr-defined]
+        if name == "as_datetime" and len(node.args) == 1:
+            return self.say(node.args[0])
+        if name in ("days", "hours", "minutes") and len(node.args) == 1:
+            return f"{self.say(node.args[0])} {name}"
+        if name == "has_index" and len(node.args) == 2 and isinstance(node.args[1], nodes.Dict):
+            keys = ", ".join(
+                f"`{item.key.value}` {'ascending' if self.say(item.value) == '1' else 'descending'}"
+                for item in node.args[1].items
+                if isinstance(item.key, nodes.Const)
+            )
+            options = [
+                kw.key
+                for kw in node.kwargs
+                if isinstance(kw.value, nodes.Const) and kw.value.value is True
+            ]
+            kind = " ".join(options + ["index"])
+            return f"a {kind} on {keys} exists"
+        raise _Unsaid

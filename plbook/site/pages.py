@@ -5,8 +5,6 @@ Plain functions from the model to Markdown text; the MkDocs plugin only places t
 
 from __future__ import annotations
 
-import json
-import re
 import shlex
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -18,9 +16,10 @@ import yaml
 
 from plbook.fields import format_duration
 from plbook.model import CATEGORIES, EnvironmentsFile, Procedure
+from plbook.references import names_read, secrets_used
 from plbook.site import markdown
 from plbook.site.criteria import expectation_in_words
-from plbook.steps import STEP_KINDS, StepBase
+from plbook.steps import StepBase
 from plbook.steps.base import StepView
 
 PROCEDURE_TEMPLATE = "procedure.md.j2"
@@ -37,17 +36,6 @@ CATEGORY_TITLES = {
     "incident": "Incident response",
     "communication": "Communication templates",
 }
-KIND_LABELS = {
-    "http": "HTTP request",
-    "mongo": "MongoDB query",
-    "stripe": "Stripe API read",
-    "shell": "Command",
-    "manual": "Manual check",
-    "procedure": "Runs a procedure",
-    "message": "Message",
-}
-_ENV_REF = re.compile(r"\benv\.([A-Za-z_][A-Za-z0-9_]*)")
-_SECRET_REF = re.compile(r"\bsecrets\.([A-Za-z_][A-Za-z0-9_]*)")
 
 
 @dataclass(frozen=True)
@@ -167,7 +155,7 @@ def render_category_page(
 
 def run_line(procedure: Procedure) -> str:
     """Give the `plbook run` line for the procedure, with a placeholder for each required input."""
-    words = ["plbook", "run", procedure.id or ""]
+    words = ["plbook", "run", procedure.id]
     for name, spec in procedure.inputs.items():
         if spec.required:
             value = shlex.quote(spec.example) if spec.example else name.upper()
@@ -175,16 +163,9 @@ def run_line(procedure: Procedure) -> str:
     return " ".join(words)
 
 
-def _step_text(procedure: Procedure) -> str:
-    return json.dumps([step.model_dump(mode="json", by_alias=True) for step in procedure.steps])
-
-
 def secret_names(procedure: Procedure) -> list[str]:
     """Give the names of the secrets the procedure reads: declared, referenced and implied."""
-    names = set(procedure.requires.secrets) | set(_SECRET_REF.findall(_step_text(procedure)))
-    if any(step.kind == "mongo" and step.spec.uri is None for step in procedure.steps):
-        names.add("MONGODB_URI")  # a mongo step without a uri connects with this secret
-    return sorted(names)
+    return sorted(set(procedure.requires.secrets) | secrets_used(procedure.steps))
 
 
 def environment_values(
@@ -193,7 +174,7 @@ def environment_values(
     """Give each `env.NAME` the procedure reads, with its value in every environment."""
     if environments is None:
         return {}
-    names = sorted(set(_ENV_REF.findall(_step_text(procedure))) - {"name"})
+    names = sorted(names_read(procedure.steps, "env") - {"name"})
     return {
         name: {
             env_name: str(environment.values.get(name, ""))
@@ -205,30 +186,31 @@ def environment_values(
 
 def step_section(number: int, step: StepBase) -> StepSection:
     """Give what the page shows for one step."""
-    view = STEP_KINDS[step.kind].describe(step.spec)
+    kind = step.kind_contract
+    view = kind.describe(step.spec)
     return StepSection(
         number=number,
         step=step,
-        kind_label=KIND_LABELS.get(step.kind, step.kind),
+        kind_label=kind.label,
         view=view,
-        # Pygments' HTTP lexer marks `{{ }}` in a request line as an error; plain text reads better.
-        language="text" if step.kind == "http" else view.language,
+        language=kind.page_language or view.language,
         criteria=pass_criteria(step, view),
         retry=retry_budget(step),
         timeout=_timeout(step),
-        called=step.spec.id if step.kind == "procedure" else None,
+        called=step.called_procedure,
         saves=dict(step.save),
     )
 
 
 def pass_criteria(step: StepBase, view: StepView) -> list[Criterion]:
     """Give the criteria a step passes on: its expectations, else what its kind implies."""
+    kind = step.kind
     if step.expect:
-        return [Criterion(e, expectation_in_words(e)) for e in step.expect]
+        return [Criterion(e, expectation_in_words(e, kind)) for e in step.expect]
     if view.criteria:
         return [Criterion(None, words) for words in view.criteria]
     if step.expectations:
-        return [Criterion(e, expectation_in_words(e)) for e in step.expectations]
+        return [Criterion(e, expectation_in_words(e, kind)) for e in step.expectations]
     return [Criterion(None, "It completes without an error")]
 
 

@@ -19,8 +19,8 @@ from mkdocs.structure.files import File, Files
 from mkdocs.structure.nav import Navigation
 from mkdocs.structure.pages import Page
 
+from plbook.catalog import Catalog, load_catalog
 from plbook.errors import PlbookError
-from plbook.load import Catalog, load_catalog
 from plbook.site import pages
 from plbook.site.nav import place_procedures
 

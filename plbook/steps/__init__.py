@@ -1,26 +1,29 @@
-"""The step kinds: one module each (spec, page view, runner), registered here by name.
+"""The step kinds: one module each behind the contract of `plbook.steps.base`, registered here.
 
 A new kind is one new module plus one line in STEP_KINDS.
 """
 
 from __future__ import annotations
 
-from types import ModuleType
-from typing import Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 from pydantic import BeforeValidator, Field, create_model, model_validator
 
 from plbook.fields import Duration, Identifier, Name, Strict
 from plbook.steps import http, manual, message, mongo, procedure, shell, stripe
+from plbook.steps.base import StepKind
 
-STEP_KINDS: dict[str, ModuleType] = {
-    "manual": manual,
-    "shell": shell,
-    "http": http,
-    "mongo": mongo,
-    "stripe": stripe,
-    "procedure": procedure,
-    "message": message,
+STEP_KINDS: dict[str, StepKind[Any]] = {
+    kind.name: kind
+    for kind in (
+        manual.KIND,
+        shell.KIND,
+        http.KIND,
+        mongo.KIND,
+        stripe.KIND,
+        procedure.KIND,
+        message.KIND,
+    )
 }
 
 
@@ -91,6 +94,11 @@ class StepBase(Strict):
         return next(name for name in STEP_KINDS if getattr(self, name) is not None)
 
     @property
+    def kind_contract(self) -> StepKind[Any]:
+        """Give the step's kind: what describes, resolves and runs it."""
+        return STEP_KINDS[self.kind]
+
+    @property
     def spec(self) -> Any:
         """Give the kind-specific part of the step."""
         return getattr(self, self.kind)
@@ -98,7 +106,12 @@ class StepBase(Strict):
     @property
     def expectations(self) -> list[str]:
         """Give the expectations that decide the verdict: written ones, else the kind's default."""
-        return self.expect or list(STEP_KINDS[self.kind].DEFAULT_EXPECT)
+        return self.expect or list(self.kind_contract.default_expect)
+
+    @property
+    def called_procedure(self) -> str | None:
+        """Give the id of the procedure this step runs, if it runs one."""
+        return self.kind_contract.called_procedure(self.spec)
 
     @model_validator(mode="after")
     def _one_kind(self) -> StepBase:
@@ -109,16 +122,19 @@ class StepBase(Strict):
                 f"a step is exactly one kind of {', '.join(STEP_KINDS)}; found {found}: "
                 "keep exactly one of these keys"
             )
-        if getattr(self.spec, "writes", False) and not self.destructive:
-            raise ValueError(
-                f"a MongoDB {self.spec.operation} changes data: add `destructive: true` to the step"
-            )
+        writes = self.kind_contract.writes(self.spec)
+        if writes and not self.destructive:
+            raise ValueError(writes)
         return self
 
 
-Step = create_model(  # type: ignore[call-overload]
-    "Step",
-    __base__=StepBase,
-    __doc__="One step: the common fields plus exactly one kind key.",
-    **{name: (module.Spec | None, None) for name, module in STEP_KINDS.items()},
-)
+if TYPE_CHECKING:
+    # To the type checker a step is what every step has; its kind keys are made below.
+    Step = StepBase
+else:
+    Step = create_model(
+        "Step",
+        __base__=StepBase,
+        __doc__="One step: the common fields plus exactly one kind key.",
+        **{name: (kind.spec_type | None, None) for name, kind in STEP_KINDS.items()},
+    )

@@ -1,20 +1,24 @@
-"""What every step kind shares: how it is shown on a page (StepView) and secret placeholders."""
+"""The step-kind contract: what every kind declares, and what the executor gives it to run.
+
+A kind is one subclass of `StepKind` in one module; the registry in `plbook.steps` lists them.
+Everything about a kind (its spec, its page, its manual twin, how it runs, the clients it
+opens, the secrets it implies, whether it writes) is answered by the kind itself, so the
+executor, the site and the linter never name one.
+"""
 
 from __future__ import annotations
 
-import re
+from collections.abc import Callable, Hashable, Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Protocol, TypeVar
+from typing import Any, ClassVar, Generic, Protocol, TypeVar
 
 from pydantic import BaseModel
 
-if TYPE_CHECKING:
-    import httpx
-    import pymongo
+from plbook import expr
 
+SpecT = TypeVar("SpecT")
 ModelT = TypeVar("ModelT", bound=BaseModel)
-
-_SECRET_REF = re.compile(r"\{\{\s*secrets\.([A-Za-z_][A-Za-z0-9_]*)\s*\}\}")
+ResourceT = TypeVar("ResourceT")
 
 
 @dataclass(frozen=True)
@@ -25,14 +29,15 @@ class StepView:
     language: str = "text"
     manual_equivalent: str | None = None
     criteria: list[str] = field(default_factory=list)
+    heading: str = "Runs"
+    """The words above the action on the page (`Runs:`, `Message:`)."""
+    checklist: bool = False
+    """Shown as a checklist item for a person to tick, not as a code block."""
 
 
 def with_secret_placeholders(text: str) -> str:
     """Give `text` with every `{{ secrets.NAME }}` shown as the shell variable `$NAME`."""
-    return _SECRET_REF.sub(lambda m: "$" + m.group(1), text)
-
-
-# --- running a step: what the executor gives a kind's `run()` ---------------------------------
+    return expr.replace_secret_references(text, lambda name: "$" + name)
 
 
 class StepFailed(Exception):
@@ -55,11 +60,18 @@ class StepRuntime(Protocol):
     """What a step kind's `resolve()` and `run()` receive from the executor.
 
     The kinds know the model and `expr`, never the executor: this is the whole of what
-    they may ask of it. Clients are shared for the run, so repeated checks reuse connections.
+    they may ask of it.
     """
 
     timeout: float
-    """Seconds the step may take (the step's `timeout`, else the default)."""
+    """Seconds one attempt of the step may take (the step's `timeout`, else the default)."""
+
+    @property
+    def deadline(self) -> float:
+        """Give the `time.monotonic()` moment by which the current attempt must end."""
+
+    def remaining(self) -> float:
+        """Give the seconds left before the attempt's deadline (never below zero)."""
 
     def render(self, value: Any, *, shell: bool = False) -> Any:
         """Give `value` with every `{{ }}` filled in from the run (shell-quoted when `shell`)."""
@@ -70,14 +82,14 @@ class StepRuntime(Protocol):
     def secret(self, name: str) -> str | None:
         """Give a secret's value, or None when it is not set."""
 
-    def http_client(self) -> httpx.Client:
-        """Give the run's HTTP client."""
+    def resource(self, key: Hashable, open_resource: Callable[[], ResourceT]) -> ResourceT:
+        """Give the run's resource under `key`, opened by `open_resource` on first use.
 
-    def mongo_client(self, uri: str) -> pymongo.MongoClient[dict[str, Any]]:
-        """Give the run's MongoDB client for `uri`, with timeouts from the step's."""
+        The run closes it at its end: a context manager is exited, else its `close()` called.
+        """
 
     def subprocess_environment(self) -> dict[str, str]:
-        """Give the environment variables a shell step runs with."""
+        """Give the environment variables a subprocess of the step runs with."""
 
     def ask_manual(self, instruction: str) -> str:
         """Give a person's answer to a manual step: pass, fail or skip."""
@@ -87,6 +99,69 @@ class StepRuntime(Protocol):
 
     def run_procedure(self, procedure_id: str, inputs: dict[str, Any]) -> bool:
         """Run another procedure inline with these inputs; give whether every check passed."""
+
+
+class StepKind(Generic[SpecT]):
+    """One kind of step: declared attributes plus the methods the core calls, nothing more."""
+
+    name: ClassVar[str]
+    """The key that names the kind in a procedure file (`http:`)."""
+    label: ClassVar[str]
+    """What the page calls a step of this kind."""
+    spec_type: ClassVar[Any]
+    """The kind's `Spec`: the type of its part of a step (a pydantic model, or `str`)."""
+    default_expect: ClassVar[tuple[str, ...]] = ()
+    """Expectations that decide the verdict when a step writes none."""
+    result_words: ClassVar[Mapping[str, str]] = {}
+    """What each `result` field means in words, for pass criteria (`count`: documents)."""
+    result_part_words: ClassVar[Mapping[str, str]] = {}
+    """How a part inside a `result` field reads, `{part}` its name: "`{part}` in the JSON body"."""
+    page_language: ClassVar[str | None] = None
+    """The page's highlighting for the action, when it differs from the view's language."""
+
+    def describe(self, spec: SpecT) -> StepView:
+        """Give what the page shows for a spec, with `{{ }}` parts as written."""
+        raise NotImplementedError
+
+    def resolve(self, spec: SpecT, runtime: StepRuntime) -> SpecT:
+        """Give the spec with every `{{ }}` value filled in."""
+        raise NotImplementedError
+
+    def run(self, spec: SpecT, runtime: StepRuntime) -> dict[str, Any]:
+        """Do the step once with a resolved spec; give its `result` (StepFailed when it cannot)."""
+        raise NotImplementedError
+
+    def action_line(self, spec: SpecT) -> str:
+        """Give the action logged, confirmed and reported for a resolved spec."""
+        return self.describe(spec).action
+
+    def twin(self, spec: SpecT, environment: Mapping[str, Any]) -> str | None:
+        """Give the line a person types to do the same by hand, or None when there is none."""
+        return self.describe(spec).manual_equivalent
+
+    def implied_secrets(self, spec: SpecT) -> set[str]:
+        """Give the secrets a spec uses without naming them in a `{{ }}`."""
+        return set()
+
+    def writes(self, spec: SpecT) -> str | None:
+        """Give why a spec changes data (the message asks for `destructive: true`), else None."""
+        return None
+
+    def called_procedure(self, spec: SpecT) -> str | None:
+        """Give the id of the procedure a spec runs, or None."""
+        return None
+
+    def called_inputs(self, spec: SpecT) -> Mapping[str, Any]:
+        """Give the inputs a spec gives the procedure it runs."""
+        return {}
+
+    def evidence_text(self, result: Mapping[str, Any]) -> tuple[str, str] | None:
+        """Give a heading and text the evidence shows as is (a message sent), else None."""
+        return None
+
+    def readiness_problems(self, spec: SpecT, environment: Mapping[str, Any]) -> list[str]:
+        """Give what this environment lacks for a spec to run (checked before step 1)."""
+        return []
 
 
 def resolve_model(spec: ModelT, runtime: StepRuntime) -> ModelT:

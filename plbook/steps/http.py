@@ -5,18 +5,22 @@ from __future__ import annotations
 import json
 import re
 import shlex
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import Field, model_validator
 
 from plbook.fields import Duration, Strict
 from plbook.steps.base import (
     StepFailed,
+    StepKind,
     StepRuntime,
     StepView,
     resolve_model,
     with_secret_placeholders,
 )
+
+if TYPE_CHECKING:
+    import httpx
 
 
 class Spec(Strict):
@@ -38,9 +42,6 @@ class Spec(Strict):
         return self
 
 
-DEFAULT_EXPECT = ["result.status < 400"]
-
-
 def _shell_word(text: str) -> str:
     """Give `text` quoted for bash so that only its `$SECRET` placeholders expand."""
     if with_secret_placeholders(text) == text:
@@ -49,72 +50,103 @@ def _shell_word(text: str) -> str:
     return '"' + with_secret_placeholders(escaped) + '"'
 
 
-def describe(spec: Spec) -> StepView:
-    """Give the request as an HTTP message and as the equivalent curl line."""
-    url = spec.url
-    if spec.params:
-        url += "?" + "&".join(f"{k}={v}" for k, v in spec.params.items())
-    lines = [f"{spec.method} {url}"] + [f"{k}: {v}" for k, v in spec.headers.items()]
-    curl = ["curl", "-i", "-X", spec.method, _shell_word(url)]
-    for key, value in spec.headers.items():
-        curl += ["-H", _shell_word(f"{key}: {value}")]
-    if spec.json_body is not None:
-        payload = json.dumps(spec.json_body)
-        lines += ["Content-Type: application/json", "", json.dumps(spec.json_body, indent=2)]
-        curl += ["-H", "'Content-Type: application/json'", "-d", _shell_word(payload)]
-    elif spec.body is not None:
-        lines += ["", spec.body]
-        curl += ["--data-binary", _shell_word(spec.body)]
-    if spec.follow_redirects:
-        curl.insert(1, "-L")
-    if spec.timeout:
-        curl[1:1] = ["--max-time", f"{spec.timeout:g}"]
-    return StepView(
-        action=with_secret_placeholders("\n".join(lines)),
-        language="http",
-        manual_equivalent=with_secret_placeholders(" ".join(curl)),
-    )
+class HttpKind(StepKind[Spec]):
+    """One HTTP request; passes on a status below 400 unless told otherwise."""
+
+    name = "http"
+    label = "HTTP request"
+    spec_type = Spec
+    default_expect = ("result.status < 400",)
+    result_words = {
+        "status": "the HTTP status",
+        "json": "the JSON body",
+        "text": "the response body",
+        "headers": "the response headers",
+        "elapsed_ms": "the response time in milliseconds",
+    }
+    result_part_words = {"json": "`{part}` in the JSON body", "headers": "the `{part}` header"}
+    # Pygments' HTTP lexer marks `{{ }}` in a request line as an error; plain text reads better.
+    page_language = "text"
+
+    def describe(self, spec: Spec) -> StepView:
+        """Give the request as an HTTP message and as the equivalent curl line."""
+        url = spec.url
+        if spec.params:
+            url += "?" + "&".join(f"{k}={v}" for k, v in spec.params.items())
+        lines = [f"{spec.method} {url}"] + [f"{k}: {v}" for k, v in spec.headers.items()]
+        curl = ["curl", "-i", "-X", spec.method, _shell_word(url)]
+        for key, value in spec.headers.items():
+            curl += ["-H", _shell_word(f"{key}: {value}")]
+        if spec.json_body is not None:
+            payload = json.dumps(spec.json_body)
+            lines += ["Content-Type: application/json", "", json.dumps(spec.json_body, indent=2)]
+            curl += ["-H", "'Content-Type: application/json'", "-d", _shell_word(payload)]
+        elif spec.body is not None:
+            lines += ["", spec.body]
+            curl += ["--data-binary", _shell_word(spec.body)]
+        if spec.follow_redirects:
+            curl.insert(1, "-L")
+        if spec.timeout:
+            curl[1:1] = ["--max-time", f"{spec.timeout:g}"]
+        return StepView(
+            action=with_secret_placeholders("\n".join(lines)),
+            language="http",
+            manual_equivalent=with_secret_placeholders(" ".join(curl)),
+        )
+
+    def resolve(self, spec: Spec, runtime: StepRuntime) -> Spec:
+        """Give the request with every `{{ }}` value filled in."""
+        return resolve_model(spec, runtime)
+
+    def action_line(self, spec: Spec) -> str:
+        """Give the curl line: the request exactly as it is made, on one line."""
+        view = self.describe(spec)
+        return view.manual_equivalent or view.action
+
+    def run(self, spec: Spec, runtime: StepRuntime) -> dict[str, Any]:
+        """Make the request; give status, headers (lower-case), json (or none), text, elapsed_ms."""
+        import httpx
+
+        timeout = spec.timeout or runtime.timeout
+        try:
+            response = runtime.resource(_CLIENT, _open_client).request(
+                spec.method,
+                spec.url,
+                headers=spec.headers,
+                params=spec.params,
+                json=spec.json_body,
+                content=spec.body,
+                timeout=timeout,
+                follow_redirects=spec.follow_redirects,
+            )
+        except httpx.TimeoutException:
+            raise StepFailed(f"no answer from {spec.url} within {timeout:g}s") from None
+        except httpx.ConnectError as error:
+            raise StepFailed(f"cannot connect to {spec.url}: {_reason(error)}") from None
+        except httpx.HTTPError as error:
+            raise StepFailed(f"{spec.method} {spec.url} failed: {_reason(error)}") from None
+        text = response.text
+        try:
+            body = json.loads(text) if text.strip() else None
+        except ValueError:
+            body = None  # not JSON: expectations on result.json then say it was none
+        return {
+            "status": response.status_code,
+            "headers": {name.lower(): value for name, value in response.headers.items()},
+            "json": body,
+            "text": text,
+            "elapsed_ms": round(response.elapsed.total_seconds() * 1000, 1),
+        }
 
 
-def resolve(spec: Spec, runtime: StepRuntime) -> Spec:
-    """Give the request with every `{{ }}` value filled in."""
-    return resolve_model(spec, runtime)
+KIND = HttpKind()
+_CLIENT = "http.client"
 
 
-def run(spec: Spec, runtime: StepRuntime) -> dict[str, Any]:
-    """Make the request; give status, headers (lower-case), json (or none), text, elapsed_ms."""
+def _open_client() -> httpx.Client:
     import httpx
 
-    timeout = spec.timeout or runtime.timeout
-    try:
-        response = runtime.http_client().request(
-            spec.method,
-            spec.url,
-            headers=spec.headers,
-            params=spec.params,
-            json=spec.json_body,
-            content=spec.body,
-            timeout=timeout,
-            follow_redirects=spec.follow_redirects,
-        )
-    except httpx.TimeoutException:
-        raise StepFailed(f"no answer from {spec.url} within {timeout:g}s") from None
-    except httpx.ConnectError as error:
-        raise StepFailed(f"cannot connect to {spec.url}: {_reason(error)}") from None
-    except httpx.HTTPError as error:
-        raise StepFailed(f"{spec.method} {spec.url} failed: {_reason(error)}") from None
-    text = response.text
-    try:
-        body = json.loads(text) if text.strip() else None
-    except ValueError:
-        body = None  # not JSON: expectations on result.json then say it was none
-    return {
-        "status": response.status_code,
-        "headers": {name.lower(): value for name, value in response.headers.items()},
-        "json": body,
-        "text": text,
-        "elapsed_ms": round(response.elapsed.total_seconds() * 1000, 1),
-    }
+    return httpx.Client()
 
 
 def _reason(error: Exception) -> str:

@@ -5,19 +5,25 @@ from __future__ import annotations
 import json
 import shlex
 from datetime import datetime
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import Field, model_validator
 
 from plbook.fields import Strict
 from plbook.steps.base import (
     StepFailed,
+    StepKind,
     StepRuntime,
     StepView,
     resolve_model,
     with_secret_placeholders,
 )
 
+if TYPE_CHECKING:
+    import pymongo
+
+URI_SECRET = "MONGODB_URI"
+"""The secret a step without `uri` connects with."""
 READS = ("find_one", "find", "count_documents", "aggregate", "index_information", "command")
 WRITES = ("update_one", "insert_one", "delete_one")
 
@@ -83,15 +89,83 @@ class Spec(Strict):
         return self.operation in WRITES
 
 
-DEFAULT_EXPECT: list[str] = []
-
-
 def _js(value: Any) -> str:
     return json.dumps(value, default=str)
 
 
-def describe(spec: Spec) -> StepView:
-    """Give the operation as a pymongo call and as the equivalent mongosh line."""
+class MongoKind(StepKind[Spec]):
+    """One MongoDB operation through pymongo; a write needs `destructive: true`."""
+
+    name = "mongo"
+    label = "MongoDB query"
+    spec_type = Spec
+    result_words = {
+        "document": "the document found",
+        "documents": "the documents found",
+        "count": "the number of documents",
+        "indexes": "the indexes",
+        "reply": "the command's reply",
+        "matched": "the number of documents matched",
+        "modified": "the number of documents changed",
+        "inserted_id": "the id of the inserted document",
+        "deleted": "the number of documents deleted",
+    }
+    result_part_words = {"document": "`{part}` of the document", "reply": "`{part}` of the reply"}
+
+    def describe(self, spec: Spec) -> StepView:
+        """Give the operation as a pymongo call and as the equivalent mongosh line."""
+        action, shell = _calls(spec)
+        uri = spec.uri or "$" + URI_SECRET
+        return StepView(
+            action=with_secret_placeholders(action),
+            language="javascript",
+            manual_equivalent=with_secret_placeholders(
+                f'mongosh "{uri}" --eval {shlex.quote(shell)}'
+            ),
+            criteria=["MongoDB acknowledges the write"] if spec.writes else [],
+        )
+
+    def resolve(self, spec: Spec, runtime: StepRuntime) -> Spec:
+        """Give the operation with every `{{ }}` value filled in and its connection string."""
+        resolved = resolve_model(spec, runtime)
+        if resolved.uri is None:
+            resolved = resolved.model_copy(update={"uri": runtime.secret(URI_SECRET)})
+        return resolved
+
+    def run(self, spec: Spec, runtime: StepRuntime) -> dict[str, Any]:
+        """Run the operation; give its result in the shape the runbook documents."""
+        from pymongo.errors import PyMongoError
+
+        uri = spec.uri
+        if not uri:
+            raise StepFailed(f"no MongoDB connection string: set {URI_SECRET} or give `uri`")
+        try:
+            client = runtime.resource(
+                ("mongo.client", uri, runtime.timeout), lambda: _open_client(uri, runtime.timeout)
+            )
+            name = spec.database or _uri_database(uri) or runtime.env_value("mongodb_database")
+            database = client.get_database(name)
+            result: dict[str, Any] = _plain(_operate(spec, database))
+            return result
+        except PyMongoError as error:
+            raise StepFailed(f"MongoDB {spec.operation} failed: {_first_line(error)}") from None
+
+    def implied_secrets(self, spec: Spec) -> set[str]:
+        """Give MONGODB_URI when the step gives no `uri` of its own."""
+        return {URI_SECRET} if spec.uri is None else set()
+
+    def writes(self, spec: Spec) -> str | None:
+        """Give why a write operation needs `destructive: true`."""
+        if not spec.writes:
+            return None
+        return f"a MongoDB {spec.operation} changes data: add `destructive: true` to the step"
+
+
+KIND = MongoKind()
+
+
+def _calls(spec: Spec) -> tuple[str, str]:
+    """Give the operation as a pymongo call and as a mongosh expression."""
     op, arg = spec.operation, spec.argument
     if op == "command":
         command = {arg: 1} if isinstance(arg, str) else arg
@@ -100,55 +174,47 @@ def describe(spec: Spec) -> StepView:
             if command == {"ping": 1}
             else f"db.runCommand({_js(command)})"
         )
-        action = f"db.command({_js(command)})"
-    elif op == "index_information":
-        shell = f"db.{spec.collection}.getIndexes()"
-        action = f"db.{spec.collection}.index_information()"
-    elif op == "update_one":
-        shell = f"db.{spec.collection}.updateOne({_js(arg.filter)}, {_js(arg.update)})"
-        action = f"db.{spec.collection}.update_one({_js(arg.filter)}, {_js(arg.update)})"
-    else:
-        extra = ""
-        if op == "find":
-            extra = (f".sort({_js(spec.sort)})" if spec.sort else "") + f".limit({spec.limit})"
-        mongosh_name = {
-            "find_one": "findOne",
-            "count_documents": "countDocuments",
-            "insert_one": "insertOne",
-            "delete_one": "deleteOne",
-        }.get(op, op)
-        shell = f"db.{spec.collection}.{mongosh_name}({_js(arg)}){extra}"
-        action = f"db.{spec.collection}.{op}({_js(arg)}){extra}"
-    uri = spec.uri or "$MONGODB_URI"
-    return StepView(
-        action=with_secret_placeholders(action),
-        language="javascript",
-        manual_equivalent=with_secret_placeholders(f'mongosh "{uri}" --eval {shlex.quote(shell)}'),
-        criteria=["MongoDB acknowledges the write"] if spec.writes else [],
+        return f"db.command({_js(command)})", shell
+    if op == "index_information":
+        return (
+            f"db.{spec.collection}.index_information()",
+            f"db.{spec.collection}.getIndexes()",
+        )
+    if op == "update_one":
+        arguments = f"{_js(arg.filter)}, {_js(arg.update)}"
+        return (
+            f"db.{spec.collection}.update_one({arguments})",
+            f"db.{spec.collection}.updateOne({arguments})",
+        )
+    extra = ""
+    if op == "find":
+        extra = (f".sort({_js(spec.sort)})" if spec.sort else "") + f".limit({spec.limit})"
+    mongosh_name = _MONGOSH_NAMES.get(op, op)
+    return (
+        f"db.{spec.collection}.{op}({_js(arg)}){extra}",
+        f"db.{spec.collection}.{mongosh_name}({_js(arg)}){extra}",
     )
 
 
-def resolve(spec: Spec, runtime: StepRuntime) -> Spec:
-    """Give the operation with every `{{ }}` value filled in and the connection string chosen."""
-    resolved = resolve_model(spec, runtime)
-    if resolved.uri is None:
-        resolved = resolved.model_copy(update={"uri": runtime.secret("MONGODB_URI")})
-    return resolved
+_MONGOSH_NAMES = {
+    "find_one": "findOne",
+    "count_documents": "countDocuments",
+    "insert_one": "insertOne",
+    "delete_one": "deleteOne",
+}
 
 
-def run(spec: Spec, runtime: StepRuntime) -> dict[str, Any]:
-    """Run the operation; give its result in the shape the runbook documents."""
-    from pymongo.errors import PyMongoError
+def _open_client(uri: str, timeout: float) -> pymongo.MongoClient[dict[str, Any]]:
+    import pymongo
 
-    if not spec.uri:
-        raise StepFailed("no MongoDB connection string: set MONGODB_URI or give `uri`")
-    try:
-        client = runtime.mongo_client(spec.uri)
-        name = spec.database or _uri_database(spec.uri) or runtime.env_value("mongodb_database")
-        database = client.get_database(name)
-        return _plain(_operate(spec, database))
-    except PyMongoError as error:
-        raise StepFailed(f"MongoDB {spec.operation} failed: {_first_line(error)}") from None
+    milliseconds = int(timeout * 1000)
+    return pymongo.MongoClient(
+        uri,
+        tz_aware=True,
+        serverSelectionTimeoutMS=milliseconds,
+        connectTimeoutMS=milliseconds,
+        socketTimeoutMS=milliseconds,
+    )
 
 
 def _operate(spec: Spec, database: Any) -> dict[str, Any]:

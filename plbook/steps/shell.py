@@ -7,53 +7,65 @@ import signal
 import subprocess
 from typing import Any
 
-from plbook.steps.base import StepFailed, StepRuntime, StepView, with_secret_placeholders
+from plbook.steps.base import StepFailed, StepKind, StepRuntime, StepView, with_secret_placeholders
 
 Spec = str
 """The command line, with `{{ }}` values that are quoted when substituted."""
 
-DEFAULT_EXPECT = ["result.exit_code == 0"]
+
+class ShellKind(StepKind[str]):
+    """A command run with `bash -c`; passes when it exits 0 unless told otherwise."""
+
+    name = "shell"
+    label = "Command"
+    spec_type = Spec
+    default_expect = ("result.exit_code == 0",)
+    result_words = {
+        "exit_code": "the exit code",
+        "stdout": "the command's output",
+        "stderr": "the command's error output",
+    }
+
+    def describe(self, spec: str) -> StepView:
+        """Give the command as it runs; it is its own manual equivalent."""
+        return StepView(
+            action=with_secret_placeholders(spec),
+            language="bash",
+            criteria=["The command exits with code 0"],
+        )
+
+    def resolve(self, spec: str, runtime: StepRuntime) -> str:
+        """Give the command line with every `{{ }}` value filled in and shell-quoted."""
+        return str(runtime.render(spec, shell=True))
+
+    def run(self, spec: str, runtime: StepRuntime) -> dict[str, Any]:
+        """Run the command with `bash -c`; give exit_code, stdout and stderr."""
+        # A session of its own, so a timeout or Ctrl-C ends the command and everything it started.
+        process = subprocess.Popen(
+            ["bash", "-c", spec],
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            env=runtime.subprocess_environment(),
+            start_new_session=True,
+        )
+        try:
+            stdout, stderr = process.communicate(timeout=runtime.remaining())
+        except subprocess.TimeoutExpired:
+            _kill_group(process)
+            stdout, stderr = process.communicate()
+            raise StepFailed(
+                f"the command did not finish within {runtime.timeout:g}s and was stopped",
+                _result(-signal.SIGKILL, stdout, stderr),
+            ) from None
+        except BaseException:
+            _kill_group(process)
+            process.wait()
+            raise
+        return _result(process.returncode, stdout, stderr)
 
 
-def describe(spec: Spec) -> StepView:
-    """Give the command as it runs; it is its own manual equivalent."""
-    return StepView(
-        action=with_secret_placeholders(spec),
-        language="bash",
-        criteria=["The command exits with code 0"],
-    )
-
-
-def resolve(spec: Spec, runtime: StepRuntime) -> Spec:
-    """Give the command line with every `{{ }}` value filled in and shell-quoted."""
-    return str(runtime.render(spec, shell=True))
-
-
-def run(spec: Spec, runtime: StepRuntime) -> dict[str, Any]:
-    """Run the command with `bash -c`; give exit_code, stdout and stderr."""
-    # A session of its own, so a timeout or Ctrl-C ends the command and everything it started.
-    process = subprocess.Popen(
-        ["bash", "-c", spec],
-        stdin=subprocess.DEVNULL,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        env=runtime.subprocess_environment(),
-        start_new_session=True,
-    )
-    try:
-        stdout, stderr = process.communicate(timeout=runtime.timeout)
-    except subprocess.TimeoutExpired:
-        _kill_group(process)
-        stdout, stderr = process.communicate()
-        raise StepFailed(
-            f"the command did not finish within {runtime.timeout:g}s and was stopped",
-            _result(-signal.SIGKILL, stdout, stderr),
-        ) from None
-    except BaseException:
-        _kill_group(process)
-        process.wait()
-        raise
-    return _result(process.returncode, stdout, stderr)
+KIND = ShellKind()
 
 
 def _result(exit_code: int, stdout: bytes, stderr: bytes) -> dict[str, Any]:

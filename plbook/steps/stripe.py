@@ -13,6 +13,7 @@ from pydantic import Field, model_validator
 from plbook.fields import Strict
 from plbook.steps.base import (
     StepFailed,
+    StepKind,
     StepRuntime,
     StepView,
     resolve_model,
@@ -55,55 +56,84 @@ class Spec(Strict):
         return self.list or self.retrieve or ""
 
 
-DEFAULT_EXPECT: list[str] = []
+class StripeKind(StepKind[Spec]):
+    """A read of the Stripe API through the official SDK, against the environment's API base."""
 
+    name = "stripe"
+    label = "Stripe API read"
+    spec_type = Spec
+    result_words = {
+        "data": "the objects listed",
+        "has_more": "whether more objects exist",
+        "object": "the object",
+    }
+    result_part_words = {"object": "`{part}` of the object"}
 
-def describe(spec: Spec) -> StepView:
-    """Give the SDK call and the equivalent stripe CLI line."""
-    cli_resource = _CLI_NAMES.get(spec.resource, spec.resource)
-    if spec.list:
-        action = f"stripe.{spec.resource}.list({spec.params or ''})"
-        flags = "".join(f" --{k}={v}" for k, v in spec.params.items())
-        cli = f"stripe {cli_resource} list{flags}"
-    else:
-        action = f"stripe.{spec.resource}.retrieve({spec.id!r})"
-        cli = f"stripe {cli_resource} retrieve {spec.id}"
-    return StepView(
-        action=action,
-        language="python",
-        manual_equivalent=with_secret_placeholders(cli + f" --api-key {spec.api_key}"),
-    )
-
-
-def resolve(spec: Spec, runtime: StepRuntime) -> Spec:
-    """Give the read with every `{{ }}` value (the API key too) filled in."""
-    return resolve_model(spec, runtime)
-
-
-def run(spec: Spec, runtime: StepRuntime) -> dict[str, Any]:
-    """Read from the Stripe API; give data and has_more for a list, object for a retrieve."""
-    import stripe as stripe_sdk
-
-    client = stripe_sdk.StripeClient(
-        spec.api_key,
-        base_addresses={"api": str(runtime.env_value("stripe_api_base"))},
-        http_client=stripe_sdk.HTTPXClient(timeout=runtime.timeout, allow_sync_methods=True),
-        max_network_retries=0,
-    )
-    service: Any = client.v1
-    for part in _SERVICE_PATHS.get(spec.resource, (spec.resource,)):
-        service = getattr(service, part)
-    try:
+    def describe(self, spec: Spec) -> StepView:
+        """Give the SDK call and the equivalent stripe CLI line."""
+        cli_resource = _CLI_NAMES.get(spec.resource, spec.resource)
         if spec.list:
-            page = service.list(dict(spec.params) or None)
-            return {"data": [item.to_dict() for item in page.data], "has_more": bool(page.has_more)}
-        return {"object": service.retrieve(spec.id).to_dict()}
-    except stripe_sdk.StripeError as error:
-        status = f" ({error.http_status})" if error.http_status else ""
-        raise StepFailed(
-            f"Stripe {spec.resource} {'list' if spec.list else 'retrieve'} failed"
-            f"{status}: {error.user_message or _first_line(error)}"
-        ) from None
+            action = f"stripe.{spec.resource}.list({spec.params or ''})"
+            flags = "".join(f" --{k}={v}" for k, v in spec.params.items())
+            cli = f"stripe {cli_resource} list{flags}"
+        else:
+            action = f"stripe.{spec.resource}.retrieve({spec.id!r})"
+            cli = f"stripe {cli_resource} retrieve {spec.id}"
+        return StepView(
+            action=action,
+            language="python",
+            manual_equivalent=with_secret_placeholders(cli + f" --api-key {spec.api_key}"),
+        )
+
+    def resolve(self, spec: Spec, runtime: StepRuntime) -> Spec:
+        """Give the read with every `{{ }}` value (the API key too) filled in."""
+        return resolve_model(spec, runtime)
+
+    def run(self, spec: Spec, runtime: StepRuntime) -> dict[str, Any]:
+        """Read from the Stripe API; give data and has_more for a list, object for a retrieve."""
+        import stripe as stripe_sdk
+
+        base = str(runtime.env_value("stripe_api_base"))
+        opened = runtime.resource(
+            ("stripe.client", spec.api_key, base, runtime.timeout),
+            lambda: _OpenClient(spec.api_key, base, runtime.timeout),
+        )
+        service: Any = opened.client.v1
+        for part in _SERVICE_PATHS.get(spec.resource, (spec.resource,)):
+            service = getattr(service, part)
+        try:
+            if spec.list:
+                page = service.list(dict(spec.params) or None)
+                return {
+                    "data": [item.to_dict() for item in page.data],
+                    "has_more": bool(page.has_more),
+                }
+            return {"object": service.retrieve(spec.id).to_dict()}
+        except stripe_sdk.StripeError as error:
+            status = f" ({error.http_status})" if error.http_status else ""
+            raise StepFailed(
+                f"Stripe {spec.resource} {'list' if spec.list else 'retrieve'} failed"
+                f"{status}: {error.user_message or _first_line(error)}"
+            ) from None
+
+
+KIND = StripeKind()
+
+
+class _OpenClient:
+    """A Stripe client with the HTTP client it owns, closed together at the end of the run."""
+
+    def __init__(self, api_key: str, base: str, timeout: float) -> None:
+        import stripe as stripe_sdk
+
+        self.http = stripe_sdk.HTTPXClient(timeout=timeout, allow_sync_methods=True)
+        self.client = stripe_sdk.StripeClient(
+            api_key, base_addresses={"api": base}, http_client=self.http, max_network_retries=0
+        )
+
+    def close(self) -> None:
+        """Close the HTTP connections the client keeps."""
+        self.http.close()  # type: ignore[no-untyped-call]  # the SDK's close() has no hints
 
 
 _SERVICE_PATHS = {"checkout_sessions": ("checkout", "sessions")}

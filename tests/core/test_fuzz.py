@@ -16,8 +16,9 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from plbook.catalog import load_catalog
 from plbook.errors import PlbookError, Problem
-from plbook.load import load_catalog, load_procedure
+from plbook.load import load_procedure
 
 GOOD = Path(__file__).parent / "good"
 PROCEDURES = [

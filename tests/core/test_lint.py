@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
+from plbook.catalog import load_catalog
 from plbook.errors import PlbookError
-from plbook.load import load_catalog
 
 GOOD = Path(__file__).parent / "good"
 HEAD = "title: T\nsummary: S\ncategory: incident\n"

@@ -79,43 +79,6 @@ def api_url() -> Iterator[str]:
     server.server_close()
 
 
-@pytest.fixture(scope="session")
-def mongodb_uri(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """Give the URI of a seeded nx-27017 server (the sandbox's launcher), database `promptlens`."""
-    import pymongo
-
-    from plbook.sandbox.mongo_server import MongoServer
-    from plbook.sandbox.seed import create_indexes
-
-    server = MongoServer(free_ports(1)[0], tmp_path_factory.mktemp("mongo"))
-    server.start()
-    uri = f"mongodb://127.0.0.1:{server.port}/promptlens"
-    with pymongo.MongoClient(uri, serverSelectionTimeoutMS=5000) as client:
-        database = client.get_default_database()
-        create_indexes(database)
-        database.users.insert_one(
-            {"email": "test@example.com", "plan": "free", "usageCount": 3, "limit": 50}
-        )
-    yield uri
-    server.stop()
-
-
-@pytest.fixture(scope="session")
-def stripe_api_base() -> Iterator[str]:
-    """Give the base URL of the sandbox's Stripe API stand-in."""
-    from plbook.sandbox.addresses import SandboxPorts
-    from plbook.sandbox.stripe_api import stripe_api_server
-    from plbook.sandbox.stripe_store import StripeAccount
-
-    ports = SandboxPorts(api=free_ports(1)[0], stripe_api=free_ports(1)[0])
-    account = StripeAccount(ports, autopay=False)
-    server = stripe_api_server(ports.stripe_api, account)
-    server.start()
-    yield ports.stripe_api_base
-    server.stop()
-    account.stop()
-
-
 @pytest.fixture
 def runbook(tmp_path: Path, api_url: str) -> Runbook:
     """Give an empty runbook whose `test` environment points at the local API."""

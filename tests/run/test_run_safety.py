@@ -11,7 +11,7 @@ from pathlib import Path
 
 from run_support import CANARY, Runbook
 
-from plbook.load import load_catalog
+from plbook.catalog import load_catalog
 from plbook.run import RunOptions, run_procedure
 from plbook.run.terminal import Terminal
 

@@ -14,7 +14,7 @@ import httpx
 import pytest
 from sandbox_runs import ROOT
 
-from plbook.load import load_catalog
+from plbook.catalog import load_catalog
 from plbook.sandbox.addresses import SandboxPorts, free_ports
 
 

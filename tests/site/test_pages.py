@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from site_helpers import FIXTURES
 
-from plbook.load import load_catalog
+from plbook.catalog import load_catalog
 from plbook.site import markdown
 from plbook.site.criteria import expectation_in_words
 from plbook.site.pages import (

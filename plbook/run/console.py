@@ -1,0 +1,237 @@
+"""What a run shows: one line per event in logs and CI, or colour and a live spinner in a TTY.
+
+The console only shows; the questions a run asks are in `plbook.run.prompts`. Secrets are
+masked before anything reaches it.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any, TextIO
+
+from plbook.fields import format_duration
+from plbook.records import RunRecord, failure_lines, step_from_event
+
+VERDICT_WORDS = {
+    "passed": "PASS",
+    "failed": "FAIL",
+    "skipped": "SKIP",
+    "interrupted": "STOP",
+    "not_run": "----",
+}
+
+
+def duration_text(milliseconds: float) -> str:
+    """Give a step's or run's duration as the console shows it."""
+    return format_duration(
+        round(milliseconds / 1000, 1) if milliseconds >= 1000 else max(milliseconds, 1) / 1000
+    )
+
+
+def _indent(path: str) -> str:
+    return "  " * path.count("/")
+
+
+class Console:
+    """Plain line output: one line when a step starts, one with its verdict, a summary table."""
+
+    def __init__(self, stdout: TextIO) -> None:
+        self.out = stdout
+
+    def write(self, text: str = "") -> None:
+        """Show one line of text as it is."""
+        self.out.write(text + "\n")
+        self.out.flush()
+
+    def pause(self) -> None:
+        """Stop any live display, so that a question can be asked."""
+
+    def carry_on(self) -> None:
+        """Start the live display again after a question."""
+
+    def event(self, event: dict[str, Any]) -> None:
+        """Show a journal event."""
+        name = event["event"]
+        if name == "run-started":
+            self.write(
+                f"plbook run {event['procedure']} --env {event['environment']} "
+                f"(run {event['run_id']})"
+            )
+        elif name == "run-resumed":
+            self.write(f"resuming run {event['run_id']} at step {event['from']}")
+        elif name == "step-started":
+            self.step_started(event)
+        elif name == "step-finished":
+            self.step_finished(event)
+
+    def step_started(self, event: dict[str, Any]) -> None:
+        """Show that a step began."""
+        self.write(
+            f"{_indent(event['path'])}[{event['index']}/{event['total']}] {event['id']}: "
+            f"{event['title']}"
+        )
+
+    def step_finished(self, event: dict[str, Any]) -> None:
+        """Show a step's verdict and what explains it."""
+        indent = _indent(event["path"])
+        self.write(f"{indent}  {VERDICT_WORDS[event['status']]} {event['path']} ({_timing(event)})")
+        for line in _explanation(event):
+            self.write(f"{indent}    {line}")
+
+    def problem(self, text: str) -> None:
+        """Show something that stops the run from starting."""
+        self.write(f"error: {text}")
+
+    def note(self, text: str) -> None:
+        """Show a remark (where the evidence went, a warning)."""
+        self.write(text)
+
+    def message(self, text: str) -> None:
+        """Show a rendered communication message."""
+        rule = "-" * 60
+        self.write("\n".join([rule, text, rule]))
+
+    def plan_step(self, depth: int, index: int, step: Any, action: str) -> None:
+        """Show one step of a dry run with its values filled in."""
+        indent = "  " * depth
+        marks = " [destructive]" if step.destructive else ""
+        self.write(f"{indent}{index}. {step.id} ({step.kind}){marks}: {step.title}")
+        for line in action.splitlines():
+            self.write(f"{indent}     {line}")
+        for expectation in step.expectations:
+            self.write(f"{indent}     expect: {expectation}")
+
+    def summary(self, run: RunRecord) -> None:
+        """Show one line per step and the counts at the end of a run."""
+        self.write("")
+        for step in run.steps:
+            took = f"  {duration_text(step.duration_ms)}" if step.duration_ms is not None else ""
+            self.write(
+                f"{VERDICT_WORDS[step.status]}  {_indent(step.path)}{step.path}  {step.title}{took}"
+            )
+        self.write(counts_line(run))
+        self.next_lines(run)
+
+    def next_lines(self, run: RunRecord) -> None:
+        """Show what to run next: the procedure a failure names, or how to resume."""
+        if run.next_procedure:
+            self.write(f"next: plbook run {run.next_procedure} --env {run.environment}")
+        if run.status == "interrupted":
+            self.write(f"resume with: plbook run {run.procedure} --resume {run.run_id}")
+
+
+def _timing(event: dict[str, Any]) -> str:
+    attempts = event.get("attempts", 0)
+    return duration_text(event["duration_ms"]) + (f", {attempts} attempts" if attempts > 1 else "")
+
+
+def _explanation(event: dict[str, Any]) -> list[str]:
+    return failure_lines(step_from_event(event))
+
+
+def counts_line(run: RunRecord) -> str:
+    """Give the last line of a run: its status, the counts and where the journal is."""
+    counts = ", ".join(f"{n} {s.replace('_', ' ')}" for s, n in run.counts.items() if n)
+    return (
+        f"{run.status.upper()}: {counts or 'no steps'} in "
+        f"{duration_text(run.duration_ms)}; journal {run.journal}"
+    )
+
+
+class _CurrentStep:
+    """The live line: a spinner, the step running now, and how long it has taken."""
+
+    def __init__(self) -> None:
+        from rich.spinner import Spinner
+
+        self.spinner = Spinner("dots")
+        self.labels: list[tuple[str, float]] = []
+
+    def __rich__(self) -> Any:
+        if not self.labels:
+            return ""  # stopping the live display renders it once more
+        label, started = self.labels[-1]
+        self.spinner.update(text=f"{label}  [dim]{time.monotonic() - started:.1f}s[/dim]")
+        return self.spinner
+
+
+class RichConsole(Console):
+    """The console with colour, a live spinner for the running step and a summary table."""
+
+    STYLES = {
+        "passed": "green",
+        "failed": "bold red",
+        "skipped": "yellow",
+        "interrupted": "magenta",
+        "not_run": "dim",
+    }
+    SYMBOLS = {"passed": "✓", "failed": "✗", "skipped": "–", "interrupted": "■", "not_run": "·"}
+
+    def __init__(self, stdout: TextIO) -> None:
+        super().__init__(stdout)
+        from rich.console import Console as RichOutput
+        from rich.live import Live
+
+        self.console = RichOutput(file=stdout, highlight=False)
+        self.current = _CurrentStep()
+        self.live = Live(self.current, console=self.console, transient=True, refresh_per_second=10)
+
+    def write(self, text: str = "") -> None:
+        """Show one line of text as it is, without rich markup."""
+        self.console.print(text, markup=False)
+
+    def pause(self) -> None:
+        """Stop the spinner, so that a question can be asked."""
+        if self.live.is_started:
+            self.live.stop()
+
+    def carry_on(self) -> None:
+        """Start the spinner again if a step is still running."""
+        if self.current.labels:
+            self.live.start()
+
+    def step_started(self, event: dict[str, Any]) -> None:
+        """Show the step in the live line; a nested step first prints its parent's path."""
+        from rich.markup import escape
+
+        label = (
+            f"[{event['index']}/{event['total']}] [bold]{escape(event['id'])}[/bold] "
+            f"{escape(event['title'])}"
+        )
+        if self.current.labels:
+            self.pause()
+            self.console.print(f"{_indent(event['path'])}[dim]↳ {escape(event['path'])}[/dim]")
+        self.current.labels.append((label, time.monotonic()))
+        self.live.start()
+
+    def step_finished(self, event: dict[str, Any]) -> None:
+        """Show the verdict in colour, with what explains it."""
+        from rich.markup import escape
+
+        self.current.labels.pop()
+        if not self.current.labels:
+            self.pause()
+        status, indent = event["status"], _indent(event["path"])
+        self.console.print(
+            f"{indent}[{self.STYLES[status]}]{self.SYMBOLS[status]}[/] "
+            f"{escape(event['path'])}  [dim]{_timing(event)}[/dim]"
+        )
+        for line in _explanation(event):
+            self.console.print(f"{indent}    {escape(line)}")
+
+    def summary(self, run: RunRecord) -> None:
+        """Show the steps as a table, then the counts in the run's colour."""
+        from rich.table import Table
+        from rich.text import Text
+
+        self.pause()
+        table = Table(title=f"{run.procedure} on {run.environment}", title_justify="left")
+        for column in ("", "step", "title", "time"):
+            table.add_column(column)
+        for step in run.steps:
+            took = duration_text(step.duration_ms) if step.duration_ms is not None else ""
+            symbol = f"[{self.STYLES[step.status]}]{self.SYMBOLS[step.status]}[/]"
+            table.add_row(symbol, step.path, step.title, took)
+        self.console.print(table)
+        self.console.print(Text(counts_line(run), style=self.STYLES.get(run.status, "")))
+        self.next_lines(run)

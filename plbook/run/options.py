@@ -1,0 +1,53 @@
+"""How `plbook run` was called, and how a run ended."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from plbook.records import RUNS_DIR, RunRecord
+
+DEFAULT_TIMEOUT = 30.0
+EXIT_PASSED, EXIT_FAILED, EXIT_INVALID, EXIT_INTERRUPTED = 0, 1, 2, 130
+
+
+@dataclass
+class RunOptions:
+    """How `plbook run` was called."""
+
+    environment: str | None = None
+    inputs: dict[str, str] = field(default_factory=dict)
+    dry_run: bool = False
+    yes: bool = False
+    manual: str | None = None
+    from_step: str | None = None
+    only_step: str | None = None
+    resume: str | None = None
+    report: Path | None = None
+    junit: Path | None = None
+    evidence: Path | None = None
+    interactive: bool = False
+    runs_dir: Path = RUNS_DIR
+    default_timeout: float = DEFAULT_TIMEOUT
+
+    @property
+    def manual_policy(self) -> str:
+        """Give what manual steps do: ask in a terminal, skip elsewhere, unless told."""
+        return self.manual or ("ask" if self.interactive else "skip")
+
+    @property
+    def reports(self) -> dict[str, Path]:
+        """Give each report asked for, by reporter name, with where it goes."""
+        asked = {"json": self.report, "junit": self.junit, "evidence": self.evidence}
+        return {name: path for name, path in asked.items() if path is not None}
+
+
+@dataclass
+class RunOutcome:
+    """How a run ended, and where its record is."""
+
+    exit_code: int
+    run_id: str | None = None
+    journal: Path | None = None
+    record: RunRecord | None = None
+    next_procedure: str | None = None

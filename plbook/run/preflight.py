@@ -1,0 +1,60 @@
+"""Before step 1: what makes a call impossible, and what the environment lacks to run it."""
+
+from __future__ import annotations
+
+import shutil
+
+from plbook.model import Environment, Procedure
+from plbook.run.options import RunOptions
+from plbook.steps import StepBase
+
+
+def call_problems(
+    procedures: list[Procedure],
+    steps: list[StepBase],
+    environment: Environment,
+    options: RunOptions,
+) -> list[str]:
+    """Give what makes this call impossible to run as given (a flag it needs, a terminal)."""
+    problems: list[str] = []
+    unattended = not options.interactive and not options.yes
+    if unattended and environment.confirm:
+        problems.append("this environment asks for confirmation; without a terminal, add --yes")
+    if unattended:
+        destructive = [
+            f"{p.id}#{s.id}"
+            for p in procedures
+            for s in p.steps
+            if s.destructive and (p is not procedures[0] or s in steps)
+        ]
+        if destructive:
+            problems.append(
+                f"destructive steps need --yes without a terminal: {', '.join(destructive)}"
+            )
+    if options.manual_policy == "ask" and not options.interactive:
+        problems.append("--manual ask needs a terminal; use --manual skip or --manual fail")
+    return problems
+
+
+def readiness_problems(
+    procedures: list[Procedure],
+    wanted_secrets: set[str],
+    secrets: dict[str, str],
+    environment_values: dict[str, object],
+    path: str,
+) -> list[str]:
+    """Give the tools missing from PATH, the secrets without a value, and what kinds lack."""
+    problems: list[str] = []
+    for tool in sorted({t for p in procedures for t in p.requires.tools}):
+        if shutil.which(tool, path=path) is None:
+            problems.append(f"tool '{tool}' is not on PATH; install it before running")
+    for name in sorted(wanted_secrets - set(secrets)):
+        problems.append(
+            f"secret {name} is not set; export {name}=... "
+            "(it is read from the environment variable)"
+        )
+    for procedure in procedures:
+        for step in procedure.steps:
+            kind = step.kind_contract
+            problems.extend(kind.readiness_problems(step.spec, environment_values))
+    return list(dict.fromkeys(problems))

@@ -1,0 +1,123 @@
+"""What a step's kind may use while it runs: values, secrets, resources, questions, a deadline."""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+from collections.abc import Callable, Hashable
+from contextlib import AbstractContextManager, ExitStack
+from pathlib import Path
+from typing import Any, Protocol, TypeVar, cast
+
+from plbook import expr
+from plbook.model import Environment
+from plbook.run.context import RunContext
+
+ResourceT = TypeVar("ResourceT")
+
+
+class Resources:
+    """The clients kinds open during a run, each once, all closed when the run ends."""
+
+    def __init__(self) -> None:
+        self._opened: dict[Hashable, Any] = {}
+        self._stack = ExitStack()
+
+    def get(self, key: Hashable, open_resource: Callable[[], ResourceT]) -> ResourceT:
+        """Give the resource under `key`, opening it on first use."""
+        if key not in self._opened:
+            resource = open_resource()
+            if isinstance(resource, AbstractContextManager):
+                self._stack.enter_context(resource)
+            elif callable(close := getattr(resource, "close", None)):
+                self._stack.callback(close)
+            self._opened[key] = resource
+        return cast(ResourceT, self._opened[key])
+
+    def close(self) -> None:
+        """Close every resource opened, the last opened first."""
+        self._opened.clear()
+        self._stack.close()
+
+
+def tool_path(environment: Environment) -> str:
+    """Give the PATH a run's commands see: the environment's tool folders first."""
+    # plbook's own bin folder goes last, so a `plbook validate` step works from a venv too.
+    folders = [str(folder) for folder in environment.tool_directories()]
+    folders += [os.environ.get("PATH", ""), str(Path(sys.executable).parent)]
+    return os.pathsep.join(folders)
+
+
+class StepHost(Protocol):
+    """What the step loop gives a runtime: the run's resources, questions and nested runs."""
+
+    resources: Resources
+    path: str
+
+    def ask_manual(self, instruction: str) -> str:
+        """Give pass, fail or skip for a manual instruction."""
+
+    def show_message(self, text: str) -> None:
+        """Show a rendered message."""
+
+    def run_nested(
+        self, procedure_id: str, inputs: dict[str, Any], context: RunContext, path: str
+    ) -> bool:
+        """Run another procedure inline under `path/`; give whether none of its checks failed."""
+
+
+class RunStepRuntime:
+    """The runtime of one step of a run (see `plbook.steps.base.StepRuntime`)."""
+
+    def __init__(self, host: StepHost, context: RunContext, timeout: float, path: str) -> None:
+        self._host = host
+        self._context = context
+        self._path = path
+        self.timeout = timeout
+        self._deadline = time.monotonic() + timeout
+
+    def start_attempt(self) -> None:
+        """Start the clock of a new attempt: its deadline is `timeout` from now."""
+        self._deadline = time.monotonic() + self.timeout
+
+    @property
+    def deadline(self) -> float:
+        """Give the `time.monotonic()` moment by which the current attempt must end."""
+        return self._deadline
+
+    def remaining(self) -> float:
+        """Give the seconds left before the attempt's deadline (never below zero)."""
+        return max(0.0, self._deadline - time.monotonic())
+
+    def render(self, value: Any, *, shell: bool = False) -> Any:
+        """Give `value` with every `{{ }}` filled in from the run."""
+        return expr.render(value, self._context.names(), shell=shell)
+
+    def env_value(self, name: str) -> Any:
+        """Give the chosen environment's value `name`."""
+        return self._context.env.get(name)
+
+    def secret(self, name: str) -> str | None:
+        """Give a secret's value, or None when it is not set."""
+        return self._context.secrets.get(name)
+
+    def resource(self, key: Hashable, open_resource: Callable[[], ResourceT]) -> ResourceT:
+        """Give the run's resource under `key`, opened on first use and closed at the end."""
+        return self._host.resources.get(key, open_resource)
+
+    def subprocess_environment(self) -> dict[str, str]:
+        """Give the environment variables a subprocess runs with."""
+        return {**os.environ, "PATH": self._host.path}
+
+    def ask_manual(self, instruction: str) -> str:
+        """Give a person's answer to a manual step."""
+        return self._host.ask_manual(instruction)
+
+    def show_message(self, text: str) -> None:
+        """Show a rendered message."""
+        self._host.show_message(text)
+
+    def run_procedure(self, procedure_id: str, inputs: dict[str, Any]) -> bool:
+        """Run another procedure inline; give whether every check passed."""
+        return self._host.run_nested(procedure_id, inputs, self._context, self._path)
