@@ -111,3 +111,48 @@ def _collector_paused() -> Iterator[None]:
     finally:
         if was_enabled:
             gc.enable()
+
+
+@dataclass(frozen=True)
+class ScopedProblems:
+    """The problems that stop a command, and how many other files have problems of their own."""
+
+    blocking: list[Problem]
+    other_files: int
+
+    def warning(self) -> str | None:
+        """Give the one line that says other files have problems, or None when none do."""
+        if not self.other_files:
+            return None
+        files = "file has" if self.other_files == 1 else "files have"
+        return f"{self.other_files} other procedure {files} problems; run plbook validate"
+
+
+def files_of_run(catalog: Catalog, procedure_id: str) -> set[str]:
+    """Give the files a run of a procedure reads: its own, those of what it calls, environments."""
+    files = {catalog.environments_file} if catalog.environments_file else set()
+    pending, seen = [procedure_id], set[str]()
+    while pending:
+        current = pending.pop()
+        if current in seen:
+            continue
+        seen.add(current)
+        if current in catalog.files:
+            files.add(catalog.files[current])
+        if current in catalog.procedures:
+            steps = catalog.procedures[current].procedure.steps
+            pending.extend(s.called_procedure for s in steps if s.called_procedure is not None)
+    return files
+
+
+def scoped_problems(catalog: Catalog, files: set[str]) -> ScopedProblems:
+    """Give the problems in `files` (they block) and the number of other files with problems."""
+    wanted = {_same_file(name) for name in files}
+    blocking = [p for p in catalog.problems if p.line == 0 or _same_file(p.file) in wanted]
+    kept = set(blocking)
+    others = {p.file for p in catalog.problems if p not in kept}
+    return ScopedProblems(blocking, len(others))
+
+
+def _same_file(name: str) -> Path:
+    return Path(name).resolve()

@@ -8,12 +8,16 @@ from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from plbook.errors import PlbookError
+
+if TYPE_CHECKING:
+    from plbook.catalog import Catalog
 
 PROCEDURES = Path("procedures")
 
@@ -45,7 +49,8 @@ def cli() -> None:
     """Runbook procedures written once as YAML: a searchable site and live checks, one source."""
 
 
-def _catalog(paths: tuple[Path, ...] = ()) -> Any:
+def _catalog(paths: tuple[Path, ...] = ()) -> Catalog:
+    """Give the catalog under `paths`; any problem in any file stops the command."""
     from plbook.catalog import load_catalog
 
     catalog = load_catalog(list(paths) or [PROCEDURES])
@@ -54,13 +59,58 @@ def _catalog(paths: tuple[Path, ...] = ()) -> Any:
     return catalog
 
 
+def _catalog_for(path: Path, files: Callable[[Catalog], set[str]]) -> Catalog:
+    """Give the catalog under `path`; problems in `files(catalog)` stop the command.
+
+    Problems in other files are one warning line: a broken draft never blocks a run.
+    """
+    from plbook.catalog import load_catalog, scoped_problems
+
+    catalog = load_catalog([path])
+    scoped = scoped_problems(catalog, files(catalog))
+    if scoped.blocking:
+        raise PlbookError(scoped.blocking)
+    _warn(scoped.warning())
+    return catalog
+
+
+def _warn(warning: str | None) -> None:
+    if warning:
+        click.echo(f"warning: {warning}", err=True)
+
+
+def _catalog_of_run(path: Path, procedure_id: str) -> Catalog:
+    """Give the catalog for a run of one procedure: it, what it calls and the environments."""
+    from plbook.catalog import files_of_run
+
+    return _catalog_for(path, lambda catalog: files_of_run(catalog, procedure_id))
+
+
 @cli.command()
 @click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
 def validate(paths: tuple[Path, ...]) -> None:
-    """Check procedure files (default: procedures/) and report every problem at once."""
-    catalog = _catalog(paths)
-    count = len(catalog.procedures)
+    """Check procedure files (default: procedures/) and report every problem at once.
+
+    Files given one by one are checked against the other procedures of their folder.
+    """
+    if paths and all(path.is_file() for path in paths):
+        count = _validate_files(paths)
+    else:
+        count = len(_catalog(paths).procedures)
     click.echo(f"{count} procedure{'s' if count != 1 else ''} valid", err=True)
+
+
+def _validate_files(files: tuple[Path, ...]) -> int:
+    """Check files against their folders' procedures and environments; give how many are valid."""
+    from plbook.catalog import load_catalog, scoped_problems
+
+    catalog = load_catalog(list(dict.fromkeys(file.parent for file in files)))
+    named = {str(file) for file in files} | {catalog.environments_file}
+    scoped = scoped_problems(catalog, named - {""})
+    if scoped.blocking:
+        raise PlbookError(scoped.blocking)
+    _warn(scoped.warning())
+    return len({file.stem for file in files} & set(catalog.procedures))
 
 
 @cli.command(name="list")
@@ -70,8 +120,8 @@ def validate(paths: tuple[Path, ...]) -> None:
 @click.option("--path", type=click.Path(path_type=Path), default=PROCEDURES, show_default=True)
 def list_procedures(category: str | None, tag: str | None, as_json: bool, path: Path) -> None:
     """List procedures: id, category, title and number of steps."""
-    catalog = _catalog((path,))
-    rows = [
+    catalog = _catalog_for(path, lambda catalog: set())
+    rows: list[dict[str, Any]] = [
         {"id": pid, "category": p.category, "title": p.title, "steps": len(p.steps), "tags": p.tags}
         for pid, p in (
             (pid, loaded.procedure) for pid, loaded in sorted(catalog.procedures.items())
@@ -97,7 +147,7 @@ def show(procedure_id: str, path: Path) -> None:
     """Print a procedure as readable text: steps numbered, commands exact."""
     from plbook.show import render_procedure_text
 
-    click.echo(render_procedure_text(_catalog((path,)).get(procedure_id)))
+    click.echo(render_procedure_text(_catalog_of_run(path, procedure_id).get(procedure_id)))
 
 
 @cli.command()
@@ -239,7 +289,8 @@ def run(
         evidence=evidence,
         interactive=sys.stdin.isatty() and sys.stdout.isatty(),
     )
-    outcome = run_procedure(_catalog((path,)), procedure_id, options, make_terminal())
+    catalog = _catalog_of_run(path, procedure_id)
+    outcome = run_procedure(catalog, procedure_id, options, make_terminal())
     sys.exit(outcome.exit_code)
 
 

@@ -43,14 +43,14 @@ def make_plan(
     resumed: list[dict[str, Any]] | None,
 ) -> Plan:
     """Give the plan of a run of `procedure_id` (or of the resumed run's procedure)."""
-    if resumed:
+    if resumed is not None:
         procedure_id = resumed_procedure(resumed, procedure_id)
     procedure = catalog.get(procedure_id)
     first = resumed[0] if resumed else None
     name, environment = choose_environment(catalog, options.environment or _recorded_env(first))
     given = {**(first["inputs"] if first else {}), **options.inputs}
     inputs, input_problems = check_inputs(procedure, given)
-    if resumed:
+    if resumed is not None:
         steps = resume_plan(procedure, resumed)
     else:
         steps = select_steps(procedure, options.from_step, options.only_step)

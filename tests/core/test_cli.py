@@ -99,12 +99,12 @@ def test_show_unknown_id_suggests_the_closest() -> None:
     assert done.stderr.strip() == "no procedure 'rollback-apy'; did you mean rollback-api?"
 
 
-def test_show_refuses_a_broken_runbook_with_its_problems(tmp_path: Path) -> None:
+def test_show_refuses_a_broken_procedure_it_calls_with_its_problems(tmp_path: Path) -> None:
     shutil.copytree(GOOD, tmp_path / "procedures")
-    (tmp_path / "procedures" / "broken.yaml").write_text("title: [\n")
+    (tmp_path / "procedures" / "health-check.yaml").write_text("title: [\n")
     done = plbook("show", "rollback-api", cwd=tmp_path)
     assert done.returncode == 2
-    assert done.stderr.startswith("procedures/broken.yaml:")
+    assert done.stderr.startswith("procedures/health-check.yaml:")
 
 
 def test_new_writes_a_commented_skeleton_that_validates(tmp_path: Path) -> None:

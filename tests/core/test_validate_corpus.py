@@ -134,7 +134,7 @@ def test_files_given_one_by_one_are_checked_against_their_folder(tmp_path: Path)
     folder = runbook(tmp_path)
     shutil.copy(HERE / "bad" / "missing-on-failure-run.yaml", folder)
     done = validate(tmp_path, "procedures/missing-on-failure-run.yaml")
-    # rollback-api is not among the files given, so it cannot be suggested; the problem stays.
+    # The file is checked against its folder: rollback-apii is no procedure there either.
     assert done.returncode == 2
     assert "procedures/missing-on-failure-run.yaml:10:" in done.stderr
 
