@@ -98,7 +98,9 @@ def validate(paths: tuple[Path, ...]) -> None:
 @click.option("--tag", help="Only procedures with this tag.")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
 @click.option("--path", type=click.Path(path_type=Path), help=PATH_HELP)
-def list_procedures(category: str | None, tag: str | None, as_json: bool, path: Path | None) -> None:
+def list_procedures(
+    category: str | None, tag: str | None, as_json: bool, path: Path | None
+) -> None:
     """List procedures: id, category, title and number of steps."""
     catalog = _catalog((_procedures(path),))
     rows = [
@@ -326,8 +328,7 @@ def _follow_running_sandbox(catalog: Any) -> Any:
                         for k, v in environment.values.items()
                     },
                     "secrets": {
-                        k: follow_text(v, ports) if v else v
-                        for k, v in environment.secrets.items()
+                        k: follow_text(v, ports) if v else v for k, v in environment.secrets.items()
                     },
                 }
             )

@@ -44,7 +44,9 @@ class ConfigFile(Strict):
     """The `plbook` configuration as written."""
 
     sandbox: str | None = Field(None, description=f"The sandbox `plbook up` starts: {SANDBOXES}.")
-    smoke: Identifier | None = Field(None, description="The procedure `plbook up` runs to prove it.")
+    smoke: Identifier | None = Field(
+        None, description="The procedure `plbook up` runs to prove it."
+    )
     history: str | None = Field(
         None, description="Where runs are kept: a folder, or a mongodb:// URI."
     )
@@ -146,7 +148,7 @@ def load_config(root: Path) -> ProjectConfig:
         sandbox=parsed.sandbox,
         smoke=parsed.smoke,
         history=parsed.history,
-        categories=dict(parsed.categories),
+        categories={str(name): defaults for name, defaults in parsed.categories.items()},
     )
 
 

@@ -44,11 +44,12 @@ def schema_directory(root: Path) -> Path:
 
 
 def write_schema_files(root: Path) -> list[Path]:
-    """Write both schemas where the project at `root` keeps them; give their paths, procedure first."""
+    """Write both schemas where the project at `root` keeps them; give their paths."""
     directory = schema_directory(root)
     directory.mkdir(parents=True, exist_ok=True)
     written = []
-    for name, document in zip(SCHEMA_FILES, (procedure_schema(), environments_schema())):
+    documents = (procedure_schema(), environments_schema())
+    for name, document in zip(SCHEMA_FILES, documents, strict=True):
         path = directory / f"{name}.schema.json"
         path.write_text(json.dumps(document, indent=2) + "\n")
         written.append(path)

@@ -108,7 +108,7 @@ def _smoke(job: MainJob, environment: dict[str, str]) -> int:
     """Run the configured smoke procedure; give its exit code (0 when none is configured)."""
     smoke = job.project.smoke
     if smoke is None:
-        _say("No smoke test configured (`smoke:` in plbook.yaml); building and serving the site only")
+        _say("No smoke test configured (`smoke:` in plbook.yaml); only building and serving")
         return 0
     report = job.project.state_directory / f"{smoke}.json"
     report.unlink(missing_ok=True)

@@ -8,6 +8,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import BinaryIO
 
 from plbook.errors import PlbookError
 from plbook.sandbox.addresses import HOST
@@ -67,7 +68,14 @@ class MongoServer:
         check_installed()
         self._data_dir.mkdir(parents=True, exist_ok=True)
         log_path = self._state_dir / "nx-27017.log"
-        self._process = subprocess.Popen(
+        # Its own log and whatever it prints (a failed bind, a traceback) go to one file.
+        with log_path.open("ab") as output:
+            self._process = self._spawn(log_path, output)
+        self._wait_until_listening(log_path)
+
+    def _spawn(self, log_path: Path, output: BinaryIO) -> subprocess.Popen[bytes]:
+        """Give the nx-27017 process, started with its output going to `output`."""
+        return subprocess.Popen(
             [
                 sys.executable,
                 "-m",
@@ -86,10 +94,9 @@ class MongoServer:
                 str(log_path),
             ],
             stdin=subprocess.DEVNULL,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
+            stdout=output,
+            stderr=output,
         )
-        self._wait_until_listening(log_path)
 
     def _wait_until_listening(self, log_path: Path) -> None:
         deadline = time.monotonic() + STARTUP_TIMEOUT_SECONDS

@@ -95,9 +95,7 @@ def check_ports_free(ports: SandboxPorts) -> None:
 
 def follow_text(text: str, ports: SandboxPorts) -> str:
     """Give `text` with each default sandbox address moved to the port actually used."""
-    by_default = {
-        str(getattr(_DEFAULTS, f)): str(getattr(ports, f)) for f in PORT_NAMES.values()
-    }
+    by_default = {str(getattr(_DEFAULTS, f)): str(getattr(ports, f)) for f in PORT_NAMES.values()}
     return _DEFAULT_ADDRESS.sub(lambda m: f"{m.group(1)}:{by_default[m.group(2)]}", text)
 
 
@@ -123,9 +121,10 @@ def running_sandbox_ports(state_directory: Path) -> SandboxPorts | None:
     if chosen:
         return parse_ports(chosen, PORTS_VARIABLE)
     record = _record(state_directory / STATE_FILE)
-    if not _alive(record.get("pid")) or not isinstance(record.get("ports"), str):
+    spec = record.get("ports")
+    if not _alive(record.get("pid")) or not isinstance(spec, str):
         return None
-    return parse_ports(record["ports"], str(state_directory / STATE_FILE))
+    return parse_ports(spec, str(state_directory / STATE_FILE))
 
 
 def _record(path: Path) -> dict[str, object]:
