@@ -33,6 +33,10 @@ _DEFAULT_ADDRESS = re.compile(
 )
 
 
+class PortTakenError(PlbookError, OSError):
+    """A sandbox port is in use: a one-line user error at the CLI, an OSError to callers."""
+
+
 def parse_ports(spec: str, origin: str = "--ports") -> SandboxPorts:
     """Give the ports `api=N,dashboard=N,stripe=N,mongodb=N` names; unnamed ones keep defaults."""
     chosen: dict[str, int] = {}
@@ -80,14 +84,14 @@ def _distinct(ports: SandboxPorts, origin: str) -> SandboxPorts:
 
 
 def check_ports_free(ports: SandboxPorts) -> None:
-    """Raise a one-line PlbookError naming the first port that is taken and how to pick others."""
+    """Raise a one-line PortTakenError naming the first taken port and how to choose others."""
     for name, field in PORT_NAMES.items():
         number = getattr(ports, field)
         with socket.socket() as probe:
             try:
                 probe.bind((HOST, number))
             except OSError:
-                raise PlbookError(
+                raise PortTakenError(
                     f"port {number} ({name}) is in use, perhaps by another sandbox; "
                     f"choose free ones with {PORTS_HINT}"
                 ) from None

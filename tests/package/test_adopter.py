@@ -137,6 +137,14 @@ def project(installed: Installed, tmp_path: Path) -> Iterator[tuple[Path, int]]:
     yield project, port
 
 
+def test_readme_installs_the_package_without_extras() -> None:
+    readme = (ROOT / "README.md").read_text()
+    section = readme.split("## Use plbook for your own runbook", 1)[1].split("\n## ", 1)[0]
+    assert "pip install plbook &&" in section
+    assert "plbook[" not in section
+    assert "plbook init my-runbook" in section
+
+
 def test_init_validate_run_build_and_up_from_the_wheel(
     installed: Installed, project: tuple[Path, int]
 ):
