@@ -88,6 +88,8 @@ def check_ports_free(ports: SandboxPorts) -> None:
     for name, field in PORT_NAMES.items():
         number = getattr(ports, field)
         with socket.socket() as probe:
+            # As the servers themselves do: a port left in TIME_WAIT by a stopped sandbox is free.
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
             try:
                 probe.bind((HOST, number))
             except OSError:
