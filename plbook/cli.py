@@ -7,8 +7,10 @@ so `plbook --help` and `plbook validate` stay quick.
 from __future__ import annotations
 
 import json
+import os
 import sys
 from collections.abc import Callable
+from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -18,8 +20,9 @@ from plbook.errors import PlbookError
 
 if TYPE_CHECKING:
     from plbook.catalog import Catalog
+    from plbook.config import ProjectConfig
 
-PROCEDURES = Path("procedures")
+PATH_HELP = "Folder of procedures (default: procedures/ at the project root)."
 
 
 def main() -> None:
@@ -49,11 +52,30 @@ def cli() -> None:
     """Runbook procedures written once as YAML: a searchable site and live checks, one source."""
 
 
+@lru_cache(maxsize=1)
+def _project() -> ProjectConfig:
+    """Give the project this command runs in: the nearest parent with procedures/ or mkdocs.yml."""
+    from plbook.config import project
+
+    return project()
+
+
+def _procedures(path: Path | None) -> Path:
+    """Give the procedures folder: as given, else the project's, relative to here when inside."""
+    if path is not None:
+        return path
+    found = _project().procedures
+    try:
+        return found.relative_to(Path.cwd().resolve())
+    except ValueError:
+        return Path(os.path.relpath(found))
+
+
 def _catalog(paths: tuple[Path, ...] = ()) -> Catalog:
     """Give the catalog under `paths`; any problem in any file stops the command."""
     from plbook.catalog import load_catalog
 
-    catalog = load_catalog(list(paths) or [PROCEDURES])
+    catalog = load_catalog(list(paths) or [_procedures(None)])
     if catalog.problems:
         raise PlbookError(catalog.problems)
     return catalog
@@ -96,7 +118,14 @@ def validate(paths: tuple[Path, ...]) -> None:
     if paths and all(path.is_file() for path in paths):
         count = _validate_files(paths)
     else:
-        count = len(_catalog(paths).procedures)
+        catalog = _catalog(paths)
+        folders = [p for p in paths if p.is_dir()] if paths else [_procedures(None)]
+        if catalog.environments is None and folders:
+            raise PlbookError(
+                f"{folders[0]}: no environments.yaml; `plbook run` needs one "
+                "(`plbook init` writes a starter)"
+            )
+        count = len(catalog.procedures)
     click.echo(f"{count} procedure{'s' if count != 1 else ''} valid", err=True)
 
 
@@ -117,10 +146,12 @@ def _validate_files(files: tuple[Path, ...]) -> int:
 @click.option("--category", help="Only this category.")
 @click.option("--tag", help="Only procedures with this tag.")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
-@click.option("--path", type=click.Path(path_type=Path), default=PROCEDURES, show_default=True)
-def list_procedures(category: str | None, tag: str | None, as_json: bool, path: Path) -> None:
+@click.option("--path", type=click.Path(path_type=Path), help=PATH_HELP)
+def list_procedures(
+    category: str | None, tag: str | None, as_json: bool, path: Path | None
+) -> None:
     """List procedures: id, category, title and number of steps."""
-    catalog = _catalog_for(path, lambda catalog: set())
+    catalog = _catalog_for(_procedures(path), lambda catalog: set())
     rows: list[dict[str, Any]] = [
         {"id": pid, "category": p.category, "title": p.title, "steps": len(p.steps), "tags": p.tags}
         for pid, p in (
@@ -142,25 +173,28 @@ def list_procedures(category: str | None, tag: str | None, as_json: bool, path: 
 
 @cli.command()
 @click.argument("procedure_id")
-@click.option("--path", type=click.Path(path_type=Path), default=PROCEDURES, show_default=True)
-def show(procedure_id: str, path: Path) -> None:
+@click.option("--path", type=click.Path(path_type=Path), help=PATH_HELP)
+def show(procedure_id: str, path: Path | None) -> None:
     """Print a procedure as readable text: steps numbered, commands exact."""
     from plbook.show import render_procedure_text
 
-    click.echo(render_procedure_text(_catalog_of_run(path, procedure_id).get(procedure_id)))
+    catalog = _catalog_of_run(_procedures(path), procedure_id)
+    click.echo(render_procedure_text(catalog.get(procedure_id)))
 
 
 @cli.command()
 @click.option("--environments", is_flag=True, help="The schema of environments.yaml instead.")
 @click.option(
-    "--write", is_flag=True, help="Rewrite the checked-in schema files under plbook/schema/."
+    "--write",
+    is_flag=True,
+    help="Write both schema files for editors into the project's .plbook/schema/.",
 )
 def schema(environments: bool, write: bool) -> None:
     """Print the JSON Schema of the procedure format, generated from the models."""
     from plbook.schema import environments_schema, procedure_schema, write_schema_files
 
     if write:
-        for written in write_schema_files():
+        for written in write_schema_files(_project().root):
             click.echo(f"wrote {written}", err=True)
         return
     document = environments_schema() if environments else procedure_schema()
@@ -170,18 +204,49 @@ def schema(environments: bool, write: bool) -> None:
 @cli.command()
 @click.argument("procedure_id")
 @click.option("--category", "-c", required=True, help="checklist, smoke-test, troubleshooting, ...")
-@click.option("--path", type=click.Path(path_type=Path), default=PROCEDURES, show_default=True)
-def new(procedure_id: str, category: str, path: Path) -> None:
-    """Write a commented skeleton procedure that validates."""
+@click.option("--path", type=click.Path(path_type=Path), help=PATH_HELP)
+def new(procedure_id: str, category: str, path: Path | None) -> None:
+    """Write a commented skeleton procedure that validates, using the project's environments."""
+    from plbook.load import ENVIRONMENTS_FILE, load_environments
+    from plbook.schema import schema_directory, write_schema_files
     from plbook.skeleton import write_skeleton
 
-    written = write_skeleton(path, procedure_id, category)
+    folder = _procedures(path)
+    environments_file = folder / ENVIRONMENTS_FILE
+    environments = load_environments(environments_file)[0] if environments_file.exists() else None
+    root = _project().root
+    schema = schema_directory(root) / "procedure.schema.json"
+    written = write_skeleton(folder, procedure_id, category, environments, schema)
+    write_schema_files(root)
     click.echo(f"wrote {written}; edit it, then run `plbook validate {written}`", err=True)
+    if environments is None:
+        click.echo(
+            f"{folder} has no environments.yaml, which `plbook run` needs; "
+            "`plbook init` writes a starter",
+            err=True,
+        )
+
+
+@cli.command()
+@click.argument("directory", type=click.Path(path_type=Path), default=".")
+def init(directory: Path) -> None:
+    """Start a runbook project in DIRECTORY (default: here) that validates, runs and builds."""
+    from plbook.init import init_project
+
+    for written in init_project(directory):
+        click.echo(f"wrote {written}", err=True)
+    where = "" if directory == Path(".") else f"cd {directory} && "
+    click.echo(f"next: {where}plbook validate && plbook up", err=True)
 
 
 def _mkdocs(arguments: list[str]) -> None:
     from mkdocs.__main__ import cli as mkdocs_cli
 
+    from plbook.config import MKDOCS_FILE
+
+    if not {"-f", "--config-file"} & {a.split("=")[0] for a in arguments}:
+        # The project's mkdocs.yml, so `plbook build` works from any subfolder too.
+        arguments = [*arguments, "--config-file", str(_project().root / MKDOCS_FILE)]
     # mkdocs' own command line, so output and exit codes match a plain `mkdocs` call.
     mkdocs_cli.main(arguments, prog_name="mkdocs")
 
@@ -190,26 +255,26 @@ _PASS_THROUGH = {"ignore_unknown_options": True, "allow_extra_args": True}
 
 
 @cli.command(context_settings=_PASS_THROUGH)
-@click.option("--path", type=click.Path(path_type=Path), default=PROCEDURES, show_default=True)
+@click.option("--path", type=click.Path(path_type=Path), help=PATH_HELP)
 @click.argument("mkdocs_args", nargs=-1, type=click.UNPROCESSED)
-def build(path: Path, mkdocs_args: tuple[str, ...]) -> None:
+def build(path: Path | None, mkdocs_args: tuple[str, ...]) -> None:
     """Validate the procedures, then build the runbook site with `mkdocs build --strict`.
 
     Further options go to mkdocs, e.g. `plbook build --site-dir public`.
     """
-    _catalog((path,))
+    _catalog((_procedures(path),))
     _mkdocs(["build", "--strict", *mkdocs_args])
 
 
 @cli.command(context_settings=_PASS_THROUGH)
-@click.option("--path", type=click.Path(path_type=Path), default=PROCEDURES, show_default=True)
+@click.option("--path", type=click.Path(path_type=Path), help=PATH_HELP)
 @click.argument("mkdocs_args", nargs=-1, type=click.UNPROCESSED)
-def serve(path: Path, mkdocs_args: tuple[str, ...]) -> None:
+def serve(path: Path | None, mkdocs_args: tuple[str, ...]) -> None:
     """Validate the procedures, then serve the site with `mkdocs serve`; YAML edits reload it.
 
     Further options go to mkdocs, e.g. `plbook serve --dev-addr 127.0.0.1:8001`.
     """
-    _catalog((path,))
+    _catalog((_procedures(path),))
     _mkdocs(["serve", *mkdocs_args])
 
 
@@ -247,7 +312,7 @@ def serve(path: Path, mkdocs_args: tuple[str, ...]) -> None:
     metavar="DIR",
     help="Write Markdown evidence to DIR/<date>-<id>/run.md.",
 )
-@click.option("--path", type=click.Path(path_type=Path), default=PROCEDURES, show_default=True)
+@click.option("--path", type=click.Path(path_type=Path), help=PATH_HELP)
 def run(
     procedure_id: str,
     environment: str | None,
@@ -261,7 +326,7 @@ def run(
     report: Path | None,
     junit: Path | None,
     evidence: Path | None,
-    path: Path,
+    path: Path | None,
 ) -> None:
     """Run a procedure's steps live; exit 0 passed, 1 a check failed, 2 invalid, 130 interrupted."""
     from plbook.run import RunOptions, run_procedure
@@ -288,40 +353,108 @@ def run(
         junit=junit,
         evidence=evidence,
         interactive=sys.stdin.isatty() and sys.stdout.isatty(),
+        runs_dir=_project().state_directory / "runs",
     )
-    catalog = _catalog_of_run(path, procedure_id)
+    catalog = _follow_running_sandbox(_catalog_of_run(_procedures(path), procedure_id))
     outcome = run_procedure(catalog, procedure_id, options, make_terminal())
     sys.exit(outcome.exit_code)
 
 
-@cli.command()
-@click.option(
-    "--fault",
-    "faults",
-    multiple=True,
-    metavar="NAME",
-    help="Inject a fault: db-down, slow-api, bad-webhook-secret, quota-desync, bad-deploy.",
-)
-def sandbox(faults: tuple[str, ...]) -> None:
-    """Start the local PromptLens stand-in on loopback until Ctrl-C."""
-    from plbook.sandbox import UnknownFaultError, serve_sandbox
+def _follow_running_sandbox(catalog: Any) -> Any:
+    """Give the catalog with its stand-in environments moved to the running sandbox's ports."""
+    from plbook.sandbox.addresses import SANDBOX_API_VARIABLE
+    from plbook.sandbox.ports import follow_text, running_sandbox_ports
+
+    ports = running_sandbox_ports(_project().state_directory)
+    if ports is None or catalog.environments is None:
+        return catalog
+    listed = catalog.environments.environments
+    for name, environment in listed.items():
+        if environment.stand_in_tools:
+            listed[name] = environment.model_copy(
+                update={
+                    "values": {
+                        k: follow_text(v, ports) if isinstance(v, str) else v
+                        for k, v in environment.values.items()
+                    },
+                    "secrets": {
+                        k: follow_text(v, ports) if v else v for k, v in environment.secrets.items()
+                    },
+                }
+            )
+    # The CLI stand-ins (railway, vercel, stripe) find the sandbox through this variable.
+    os.environ.setdefault(SANDBOX_API_VARIABLE, ports.api_url)
+    return catalog
+
+
+def _sandbox_options(command: Any) -> Any:
+    """Add the options that choose a sandbox's ports and faults."""
+    for option in (
+        click.option(
+            "--fault",
+            "faults",
+            multiple=True,
+            metavar="NAME",
+            help="Inject a fault: db-down, slow-api, bad-webhook-secret, quota-desync, "
+            "bad-deploy, bad-dashboard-deploy.",
+        ),
+        click.option(
+            "--port-base",
+            type=int,
+            metavar="N",
+            help="Listen on N (api), N+1 (dashboard), N+2 (stripe), N+3 (mongodb).",
+        ),
+        click.option(
+            "--ports",
+            metavar="api=N,dashboard=N,stripe=N,mongodb=N",
+            help="Sandbox ports; unnamed ones keep their defaults (8787, 8788, 12111, 27117).",
+        ),
+    ):
+        command = option(command)
+    return command
+
+
+def _sandbox_ports(faults: tuple[str, ...], ports: str | None, port_base: int | None) -> Any:
+    """Give the chosen ports after checking the fault names."""
+    from plbook.sandbox import UnknownFaultError
     from plbook.sandbox.faults import check_fault_names
+    from plbook.sandbox.ports import choose_ports
 
     try:
         check_fault_names(faults)
     except UnknownFaultError as error:
         raise PlbookError(str(error)) from None
-    serve_sandbox(list(faults))
+    return choose_ports(ports, port_base)
+
+
+@cli.command()
+@_sandbox_options
+def sandbox(faults: tuple[str, ...], ports: str | None, port_base: int | None) -> None:
+    """Start the local PromptLens stand-in on loopback until Ctrl-C."""
+    from plbook.sandbox import serve_sandbox
+
+    chosen = _sandbox_ports(faults, ports, port_base)
+    serve_sandbox(list(faults), chosen, _project().state_directory)
 
 
 @cli.command()
 @click.option("--port", default=8000, show_default=True, help="Port for the site on 127.0.0.1.")
 @click.option("--no-serve", is_flag=True, help="Stop after the smoke tests (for CI).")
-@click.option(
-    "--fault", "faults", multiple=True, metavar="NAME", help="Start the sandbox with a fault."
-)
-def up(port: int, no_serve: bool, faults: tuple[str, ...]) -> None:
-    """The main job: validate, build the site, start the sandbox, smoke-test it, serve the site."""
-    from plbook.up import run_main_job
+@_sandbox_options
+def up(
+    port: int, no_serve: bool, faults: tuple[str, ...], ports: str | None, port_base: int | None
+) -> None:
+    """The main job: build the site, start the sandbox, smoke-test it, serve the site.
 
-    sys.exit(run_main_job(port, serve=not no_serve, faults=list(faults)))
+    What it starts and proves comes from the project's configuration (plbook.yaml).
+    """
+    from plbook.up import MainJob, run_main_job
+
+    job = MainJob(
+        project=_project(),
+        port=port,
+        serve=not no_serve,
+        faults=list(faults),
+        ports=_sandbox_ports(faults, ports, port_base),
+    )
+    sys.exit(run_main_job(job))

@@ -10,6 +10,7 @@ from plbook.model import EnvironmentsFile, Procedure
 from plbook.steps import STEP_KINDS
 
 SCHEMA_DIRECTORY = Path(__file__).parent / "schema"
+SCHEMA_FILES = ("procedure", "environments")
 
 
 def procedure_schema() -> dict[str, Any]:
@@ -31,15 +32,25 @@ def environments_schema() -> dict[str, Any]:
     return document
 
 
-def write_schema_files() -> list[Path]:
-    """Write both schemas under plbook/schema/ and give their paths."""
-    SCHEMA_DIRECTORY.mkdir(exist_ok=True)
+def schema_directory(root: Path) -> Path:
+    """Give where a project's editors find the schemas.
+
+    That is `.plbook/schema/` (generated, like everything under `.plbook/`), except in plbook's
+    own source, whose `plbook/schema/` files are checked in and ship in the package.
+    """
+    if SCHEMA_DIRECTORY.parent.parent.resolve() == root.resolve():
+        return SCHEMA_DIRECTORY
+    return root / ".plbook" / "schema"
+
+
+def write_schema_files(root: Path) -> list[Path]:
+    """Write both schemas where the project at `root` keeps them; give their paths."""
+    directory = schema_directory(root)
+    directory.mkdir(parents=True, exist_ok=True)
     written = []
-    for name, document in (
-        ("procedure", procedure_schema()),
-        ("environments", environments_schema()),
-    ):
-        path = SCHEMA_DIRECTORY / f"{name}.schema.json"
+    documents = (procedure_schema(), environments_schema())
+    for name, document in zip(SCHEMA_FILES, documents, strict=True):
+        path = directory / f"{name}.schema.json"
         path.write_text(json.dumps(document, indent=2) + "\n")
         written.append(path)
     return written

@@ -8,14 +8,34 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import BinaryIO
 
+from plbook.errors import PlbookError
 from plbook.sandbox.addresses import HOST
 
 STARTUP_TIMEOUT_SECONDS = 10.0
+LOG_LINES_SHOWN = 10
+INSTALL_HINT = "install it with `pip install plbook` (nx-27017 is one of its dependencies)"
 
 
-class MongoServerError(RuntimeError):
-    """nx-27017 did not start, or did not stop."""
+class MongoServerError(PlbookError):
+    """nx-27017 did not start: the message names its log, kept, and ends with its last lines."""
+
+
+def log_tail(log_path: Path, lines: int = LOG_LINES_SHOWN) -> list[str]:
+    """Give the last lines of a log, or none when it was never written."""
+    try:
+        return log_path.read_text(encoding="utf-8", errors="replace").splitlines()[-lines:]
+    except OSError:
+        return []
+
+
+def check_installed() -> None:
+    """Raise a one-line error when the nx-27017 package is missing from this Python."""
+    import importlib.util
+
+    if importlib.util.find_spec("nx_27017") is None:
+        raise MongoServerError(f"the sandbox needs the nx-27017 package; {INSTALL_HINT}")
 
 
 class MongoServer:
@@ -45,9 +65,17 @@ class MongoServer:
         """Start the server and return once it accepts connections."""
         if self.running:
             return
+        check_installed()
         self._data_dir.mkdir(parents=True, exist_ok=True)
         log_path = self._state_dir / "nx-27017.log"
-        self._process = subprocess.Popen(
+        # Its own log and whatever it prints (a failed bind, a traceback) go to one file.
+        with log_path.open("ab") as output:
+            self._process = self._spawn(log_path, output)
+        self._wait_until_listening(log_path)
+
+    def _spawn(self, log_path: Path, output: BinaryIO) -> subprocess.Popen[bytes]:
+        """Give the nx-27017 process, started with its output going to `output`."""
+        return subprocess.Popen(
             [
                 sys.executable,
                 "-m",
@@ -66,17 +94,20 @@ class MongoServer:
                 str(log_path),
             ],
             stdin=subprocess.DEVNULL,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
+            stdout=output,
+            stderr=output,
         )
-        self._wait_until_listening(log_path)
 
     def _wait_until_listening(self, log_path: Path) -> None:
         deadline = time.monotonic() + STARTUP_TIMEOUT_SECONDS
         while time.monotonic() < deadline:
             if not self.running:
+                tail = log_tail(log_path)
                 raise MongoServerError(
-                    f"nx-27017 exited while starting on port {self.port}; see {log_path}"
+                    "\n".join(
+                        [f"nx-27017 exited while starting on port {self.port}; log: {log_path}"]
+                        + [f"  {line}" for line in tail]
+                    )
                 )
             try:
                 socket.create_connection((HOST, self.port), timeout=0.2).close()
@@ -84,7 +115,10 @@ class MongoServer:
             except OSError:
                 time.sleep(0.02)
         self.stop()
-        raise MongoServerError(f"nx-27017 did not listen on port {self.port} within 10 s")
+        raise MongoServerError(
+            f"nx-27017 did not listen on port {self.port} within "
+            f"{STARTUP_TIMEOUT_SECONDS:g} s; log: {log_path}"
+        )
 
     def stop(self) -> None:
         """Stop the server process and wait for it to exit."""

@@ -14,7 +14,8 @@ from typing import TYPE_CHECKING, Any
 from plbook.sandbox import addresses
 from plbook.sandbox.addresses import SandboxPorts
 from plbook.sandbox.faults import check_fault_names
-from plbook.sandbox.mongo_server import MongoServer
+from plbook.sandbox.mongo_server import MongoServer, MongoServerError
+from plbook.sandbox.ports import check_ports_free
 from plbook.sandbox.state import BACKEND, DASHBOARD, PlatformState
 
 if TYPE_CHECKING:
@@ -47,6 +48,7 @@ class Sandbox:
         self._initial_faults = check_fault_names(faults)
         self._given_state_dir = Path(state_dir) if state_dir is not None else None
         self._state_dir: Path | None = None
+        self._keep_state = False
         self.platform = PlatformState(self.ports)
         self._fault_lock = threading.Lock()
         self._servers: list[RoutedHTTPServer] = []
@@ -88,6 +90,11 @@ class Sandbox:
         """Start every server, seed fresh data, apply the faults; return once all answer."""
         try:
             self._start()
+        except MongoServerError:
+            # The message names nx-27017's log: keep it for the reader.
+            self._keep_state = True
+            self.stop()
+            raise
         except BaseException:
             self.stop()
             raise
@@ -101,6 +108,8 @@ class Sandbox:
         from plbook.sandbox.stripe_api import stripe_api_server
         from plbook.sandbox.stripe_store import StripeAccount
 
+        # A taken port is named before anything starts, rather than found half-way up.
+        check_ports_free(self.ports)
         self._state_dir = self._given_state_dir or Path(tempfile.mkdtemp(prefix="plbook-sandbox-"))
         self._state_dir.mkdir(parents=True, exist_ok=True)
         self._stripe = StripeAccount(self.ports)
@@ -230,7 +239,7 @@ class Sandbox:
             self._admin_client = None
         if self._mongo is not None:
             self._mongo.stop()
-        if self._state_dir is not None and self._given_state_dir is None:
+        if self._state_dir is not None and self._given_state_dir is None and not self._keep_state:
             shutil.rmtree(self._state_dir, ignore_errors=True)
         self._state_dir = None
 
