@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Annotated, Any, Literal
 
 from pydantic import BeforeValidator, Field, PrivateAttr, field_validator
@@ -23,6 +24,16 @@ class Input(Strict):
     default: str | int | float | bool | None = None
     pattern: str | None = Field(None, description="Regular expression the value must match.")
     example: str | None = Field(None, description="A value to show on the page.")
+
+    @field_validator("pattern")
+    @classmethod
+    def _pattern_compiles(cls, pattern: str | None) -> str | None:
+        if pattern is not None:
+            try:
+                re.compile(pattern)
+            except re.error as error:
+                raise ValueError(f"not a regular expression ({error}); fix or quote it") from None
+        return pattern
 
 
 class Requires(Strict):

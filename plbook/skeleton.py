@@ -43,7 +43,7 @@ steps:
 
 def write_skeleton(directory: Path, procedure_id: str, category: str) -> Path:
     """Write `directory/ID.yaml` with a skeleton and give its path; never overwrite."""
-    if not re.match(ID_PATTERN, procedure_id):
+    if not re.fullmatch(ID_PATTERN, procedure_id):
         raise PlbookError(
             f"'{procedure_id}' is not a procedure id; use lowercase letters, digits and dashes"
         )
