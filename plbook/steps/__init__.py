@@ -10,7 +10,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BeforeValidator, Field, create_model, model_validator
 
-from plbook.fields import Duration, Identifier, Name, Strict
+from plbook.fields import Identifier, Name, Strict, Wait
 from plbook.steps import http, manual, message, mongo, procedure, shell, stripe
 
 STEP_KINDS: dict[str, ModuleType] = {
@@ -28,8 +28,8 @@ class Retry(Strict):
     """Poll until every expectation holds, within a number of attempts or a time budget."""
 
     attempts: int | None = Field(None, gt=0, description="Most attempts, the first included.")
-    timeout: Duration | None = Field(None, description="Time budget for all attempts.")
-    interval: Duration = Field(2.0, description="Pause between attempts.")
+    timeout: Wait | None = Field(None, description="Time budget for all attempts.")
+    interval: Wait = Field(2.0, description="Pause between attempts.")
 
     @model_validator(mode="after")
     def _has_budget(self) -> Retry:
@@ -79,7 +79,7 @@ class StepBase(Strict):
         default_factory=dict, description="Values kept for later steps as `vars.NAME`."
     )
     retry: Retry | None = None
-    timeout: Duration | None = Field(None, description="Longest the step may take.")
+    timeout: Wait | None = Field(None, description="Longest the step may take.")
     on_failure: OnFailure = Field(default_factory=lambda: FailureGuidance.model_validate({}))
     destructive: bool = Field(
         False, description="Changes something: never runs without an explicit yes."
