@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import re
 from functools import lru_cache
 from typing import Annotated, Any
@@ -119,3 +120,33 @@ class Strict(BaseModel):
     """A part of the format: unknown keys are errors, names as written in YAML."""
 
     model_config = ConfigDict(extra="forbid", populate_by_name=True, frozen=True)
+
+
+# Where a link's target starts in Markdown or HTML: `](`, a `[ref]:` definition, `<`, `href=`.
+_LINK_TARGET = re.compile(
+    r"""(?:\]\(|^\s*\[[^\]]*\]:|<|\b(?:href|src|action|formaction)\s*=)\s*["']?<?""",
+    re.IGNORECASE | re.MULTILINE,
+)
+_INVISIBLE = re.compile(r"[\x00-\x20\x7f]+")
+_SCRIPT_SCHEMES = ("javascript:", "vbscript:", "data:")
+
+
+def _refuse_script_links(text: str) -> str:
+    """Give `text` unchanged, or refuse it when a link in it would run script in a browser."""
+    if ":" not in text:
+        return text
+    for match in _LINK_TARGET.finditer(text):
+        # Browsers ignore case, entities, tabs and line breaks in a scheme: `J&#97;va\tscript:`.
+        start = html.unescape(text[match.end() : match.end() + 64])
+        target = _INVISIBLE.sub("", start).lower()
+        scheme = next((s for s in _SCRIPT_SCHEMES if target.startswith(s)), None)
+        if scheme:
+            raise ValueError(
+                f"a `{scheme}` link would run code in the reader's browser; "
+                "link to an https:// page or a plbook: procedure instead"
+            )
+    return text
+
+
+Prose = Annotated[str, AfterValidator(_refuse_script_links)]
+"""Text shown on a page as Markdown: any link in it is to a page, never `javascript:` or `data:`."""

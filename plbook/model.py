@@ -7,7 +7,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BeforeValidator, Field, PrivateAttr, field_validator
 
-from plbook.fields import Duration, Identifier, Name, Strict
+from plbook.fields import Duration, Identifier, Name, Prose, Strict
 from plbook.steps import Step, StepBase
 
 Category = Literal[
@@ -19,7 +19,7 @@ CATEGORIES: tuple[str, ...] = Category.__args__  # type: ignore[attr-defined]
 class Input(Strict):
     """A value given at run time with `--input NAME=VALUE`."""
 
-    description: str = ""
+    description: Prose = ""
     required: bool = False
     default: str | int | float | bool | None = None
     pattern: str | None = Field(None, description="Regular expression the value must match.")
@@ -52,14 +52,16 @@ class Procedure(Strict):
     id: Identifier | None = Field(
         None, description="Optional; must equal the file name without .yaml."
     )
-    title: str
-    summary: str
+    title: Prose
+    summary: Prose
     category: Category
     services: list[str] = Field(default_factory=list)
     tags: list[str] = Field(default_factory=list)
     estimated_time: Duration | None = None
-    when: list[str] = Field(default_factory=list, description="When to reach for it.")
-    symptoms: list[str] = Field(default_factory=list, description="What the on-call engineer sees.")
+    when: list[Prose] = Field(default_factory=list, description="When to reach for it.")
+    symptoms: list[Prose] = Field(
+        default_factory=list, description="What the on-call engineer sees."
+    )
     requires: Requires = Field(default_factory=Requires)
     inputs: dict[Name, Input] = Field(default_factory=dict)
     see_also: list[Identifier] = Field(default_factory=list, description="Related procedures.")
@@ -89,7 +91,7 @@ def _names_to_mapping(value: Any) -> Any:
 class Environment(Strict):
     """A place procedures run against: plain values and the names of the secrets it needs."""
 
-    description: str = ""
+    description: Prose = ""
     values: dict[Name, str | int | float | bool] = Field(
         default_factory=dict, description="Plain values, read as `{{ env.NAME }}`."
     )

@@ -10,7 +10,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BeforeValidator, Field, create_model, model_validator
 
-from plbook.fields import Identifier, Name, Strict, Wait
+from plbook.fields import Identifier, Name, Prose, Strict, Wait
 from plbook.steps import http, manual, message, mongo, procedure, shell, stripe
 
 STEP_KINDS: dict[str, ModuleType] = {
@@ -43,7 +43,7 @@ class Retry(Strict):
 class FailureGuidance(Strict):
     """What to tell and what to do when the step fails."""
 
-    hint: str | None = Field(None, description="What to check or do next, in words.")
+    hint: Prose | None = Field(None, description="What to check or do next, in words.")
     run: Identifier | None = Field(
         None, description="Procedure to run next (offered, or named in CI)."
     )
@@ -70,8 +70,8 @@ class StepBase(Strict):
     """What every step has, whatever its kind."""
 
     id: Identifier = Field(description="Stable id, used in anchors (#step-ID), --from and --only.")
-    title: str = Field(description="What the step checks or does, as a heading.")
-    description: str | None = Field(None, description="More words for the page.")
+    title: Prose = Field(description="What the step checks or does, as a heading.")
+    description: Prose | None = Field(None, description="More words for the page.")
     expect: list[str] = Field(
         default_factory=list, description="Expressions over `result` that must all hold."
     )
