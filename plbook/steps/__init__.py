@@ -110,9 +110,7 @@ class StepBase(Strict):
                 "keep exactly one of these keys"
             )
         if getattr(self.spec, "writes", False) and not self.destructive:
-            raise ValueError(
-                f"a MongoDB {self.spec.operation} changes data: add `destructive: true` to the step"
-            )
+            raise ValueError(f"{self.spec.write_reason}: add `destructive: true` to the step")
         return self
 
 
