@@ -42,7 +42,7 @@ TIME_LIMIT = 1.0
 
 _SIZED = (str, bytes, list, tuple, dict, set, frozenset)
 # A width or precision inside a printf-style conversion (`%0999d`, `%.5f`, `%*d`).
-_PRINTF_NUMBERS = re.compile(r"%(?:\([^)]*\))?[-#0 +]*(\*|\d+)?(?:\.(\*|\d+))?")
+_PRINTF_NUMBERS = re.compile(r"%(?:\([^)]*\))?[-#0 +]*(\*|\d+)?(?:\.(\*|\d+))?[hlL]?([a-zA-Z%]?)")
 _DIGITS = re.compile(r"\d+")
 
 
@@ -162,13 +162,16 @@ def _check_printf(text: Any, arguments: Any) -> None:
     """Refuse `text % arguments` when a width or precision would pass MAX_SIZE."""
     if not isinstance(text, str):
         return
-    for width, precision in _PRINTF_NUMBERS.findall(text):
+    given = arguments if isinstance(arguments, tuple) else (arguments,)
+    position = 0  # the argument the next conversion takes
+    for width, precision, conversion in _PRINTF_NUMBERS.findall(text):
         for number in (width, precision):
-            if number.isdigit() and int(number) > MAX_SIZE:
+            if number == "*" and position < len(given):
+                _refuse_large_numbers(given[position : position + 1])
+                position += 1
+            elif number.isdigit() and int(number) > MAX_SIZE:
                 raise _too_large(int(number))
-    if "*" in text:
-        given = arguments if isinstance(arguments, tuple) else (arguments,)
-        _refuse_large_numbers(given)
+        position += conversion != "%"
 
 
 def _check_format(text: str, args: tuple[Any, ...], kwargs: dict[str, Any]) -> None:
@@ -191,6 +194,9 @@ def _check_str_method(method: Any, args: tuple[Any, ...]) -> None:
     if not isinstance(text, str) or not args:
         return
     name = getattr(method, "__name__", "")
+    if name in ("ljust", "rjust", "center", "zfill"):
+        _refuse_large_numbers(args[:1])
+        return
     if name == "replace" and isinstance(args[0], str) and len(args) > 1:
         old, new = args[0], args[1]
         found = len(text) + 1 if not old else text.count(old)
@@ -304,7 +310,6 @@ class BoundedEnvironment(ImmutableSandboxedEnvironment):
     def call(__self, __context: Any, __obj: Any, *args: Any, **kwargs: Any) -> Any:  # noqa: N805
         """Give the result of a call from an expression, within the limits."""
         check_time()
-        _refuse_large_numbers([*args, *kwargs.values()])
         _check_str_method(__obj, args)
         return counted(super().call(__context, __obj, *args, **kwargs))
 

@@ -215,3 +215,8 @@ def test_ordinary_compiled_expressions_still_work() -> None:
     assert expr.evaluate("'{:>5}'.format(1) ~ ('%03d' % 7)", names) == "    1007"
     assert expr.evaluate("result.text.expandtabs(4) | indent(2)", names) == "a   b"
     assert expr.render("{% for i in range(3) %}{{ i }}{% endfor %}", names) == "012"
+    # Large numbers are values, not sizes: only widths, counts and repeats are limited.
+    big = _names(result={"bytes": 2 * 10**10})
+    assert expr.evaluate("'{}'.format(result.bytes) ~ ('%*d' % (3, result.bytes))", big) == (
+        "2000000000020000000000"
+    )
