@@ -84,7 +84,7 @@ class _Builder:
         if node.tag not in _PLAIN_TAGS:
             raise self.fail(node, _tag_problem(node.tag))
         if isinstance(node, yaml.ScalarNode):
-            return self._counted(node) if node.tag == _STR else self._scalar(node)
+            return node.value if node.tag == _STR else self._scalar(node)
         if len(path) >= MAX_DEPTH:
             raise self.fail(
                 node, f"nested more than {MAX_DEPTH} levels deep; flatten the structure"
@@ -171,10 +171,6 @@ class _Builder:
         self.count += 1
         mark = node.start_mark
         self.values[path] = (mark.line + 1, mark.column + 1)
-        return self._counted(node)
-
-    def _counted(self, node: yaml.Node) -> Any:
-        """Give a text value, adding its length to the document's and refusing a text bomb."""
         value = node.value
         self.text += len(value)
         if self.text > MAX_TEXT:
