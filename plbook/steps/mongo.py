@@ -102,11 +102,12 @@ class Spec(Strict):
     @property
     def write_reason(self) -> str | None:
         """Give why the operation may change data, in words; None for a read."""
-        if self.operation in WRITES:
-            return f"a MongoDB {self.operation} changes data"
-        if self.operation == "aggregate":
+        operation = self.operation
+        if operation in WRITES:
+            return f"a MongoDB {operation} changes data"
+        if operation == "aggregate":
             return _pipeline_write_reason(self.aggregate)
-        if self.operation == "command":
+        if operation == "command":
             return _command_write_reason(self.command)
         return None
 
