@@ -15,7 +15,8 @@ from typing import Any
 from jinja2 import StrictUndefined, Template, TemplateSyntaxError, Undefined, nodes
 from jinja2.exceptions import SecurityError, UndefinedError
 from jinja2.parser import Parser
-from jinja2.sandbox import SandboxedEnvironment
+
+from plbook.expr_limits import BoundedEnvironment, TooCostly, bounded_evaluation
 
 CONTEXT_NAMES = ("result", "inputs", "env", "vars", "secrets", "now")
 NAMESPACES = ("inputs", "env", "vars", "secrets")
@@ -71,8 +72,8 @@ HELPERS = {
 }
 
 
-def _make_environment(**options: Any) -> SandboxedEnvironment:
-    environment = SandboxedEnvironment(undefined=StrictUndefined, autoescape=False, **options)
+def _make_environment(**options: Any) -> BoundedEnvironment:
+    environment = BoundedEnvironment(undefined=StrictUndefined, autoescape=False, **options)
     environment.globals.update(HELPERS)
     environment.filters["as_datetime"] = as_datetime
     return environment
@@ -296,6 +297,8 @@ def _user_code_errors() -> Iterator[None]:
         raise ExpressionError(f"{error.message}") from None
     except SecurityError as error:
         raise ExpressionError(f"not allowed: {error}") from None
+    except TooCostly as error:
+        raise ExpressionError(str(error)) from None
     except ExpressionError:
         raise
     except Exception as error:  # noqa: BLE001 - any failure of user code is a failed check
@@ -309,7 +312,8 @@ def evaluate(source: str, context: dict[str, Any]) -> Any:
         try:
             value = _evaluate_tree(tree, context)
         except _NeedsCompiler:
-            value = _compiled_expression(source)(**context)
+            with bounded_evaluation():
+                value = _compiled_expression(source)(**context)
         if isinstance(value, Undefined):
             # Say now why it is undefined, rather than fail later wherever the value is used.
             value._fail_with_undefined_error()
@@ -333,7 +337,8 @@ def _render_template(source: str, context: dict[str, Any], shell: bool) -> str:
                     parts.append(shlex.quote(text) if shell else text)
             return "".join(parts)
         except _NeedsCompiler:
-            return _compiled_template(source, shell).render(**context)
+            with bounded_evaluation():
+                return _compiled_template(source, shell).render(**context)
 
 
 def render(value: Any, context: dict[str, Any], *, shell: bool = False) -> Any:

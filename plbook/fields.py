@@ -6,7 +6,15 @@ import re
 from functools import lru_cache
 from typing import Annotated, Any
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PlainSerializer, WithJsonSchema
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    PlainSerializer,
+    WithJsonSchema,
+)
 
 DURATION_HINT = "write a number with a unit, e.g. 500ms, 5s, 2m, 1h or 1h30m"
 _DURATION_PART = re.compile(r"(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)")
@@ -59,14 +67,43 @@ DURATION_SCHEMA: dict[str, Any] = {
 }
 """How editors see a duration: text with units, or a positive number of seconds."""
 
+LONGEST_DURATION = 366 * 86400.0
+"""Longest duration the format takes anywhere: past a year, a duration is a typo."""
+
+LONGEST_WAIT = 86400.0
+"""Longest a step may wait (its timeout, its retry budget, its pause between attempts)."""
+
+
+def _at_most(limit: float, what: str) -> AfterValidator:
+    """Give a validator refusing durations past `limit`; `what` names the limit in words."""
+
+    def check(seconds: float) -> float:
+        if seconds > limit:
+            raise ValueError(f"longer than {what}; write a shorter duration")
+        return seconds
+
+    return AfterValidator(check)
+
+
 Duration = Annotated[
     float,
     BeforeValidator(parse_duration),
     PlainSerializer(format_duration, return_type=str),
     Field(gt=0),
+    _at_most(LONGEST_DURATION, "366 days, the longest duration plbook takes"),
     WithJsonSchema(DURATION_SCHEMA),
 ]
 """A positive duration in seconds, written in YAML as `5s`, `2m`, `500ms` or a number of seconds."""
+
+Wait = Annotated[
+    float,
+    BeforeValidator(parse_duration),
+    PlainSerializer(format_duration, return_type=str),
+    Field(gt=0),
+    _at_most(LONGEST_WAIT, "1 day, the longest a step may wait"),
+    WithJsonSchema(DURATION_SCHEMA),
+]
+"""A Duration a step waits for (a timeout, a retry budget or interval): at most a day."""
 
 ID_PATTERN = r"^[a-z0-9][a-z0-9-]*$"
 NAME_PATTERN = r"^[A-Za-z_][A-Za-z0-9_]*$"
@@ -82,3 +119,37 @@ class Strict(BaseModel):
     """A part of the format: unknown keys are errors, names as written in YAML."""
 
     model_config = ConfigDict(extra="forbid", populate_by_name=True, frozen=True)
+
+
+# Where a link's target starts in Markdown or HTML: `](`, a `[ref]:` definition, `<`, `href=`.
+_LINK_TARGET = re.compile(
+    r"""(?:\]\(|^\s*\[[^\]]*\]:|<|\b(?:href|src|action|formaction)\s*=)\s*["']?<?""",
+    re.IGNORECASE | re.MULTILINE,
+)
+_INVISIBLE = re.compile(r"[\x00-\x20\x7f]+")
+_SCRIPT_SCHEMES = ("javascript:", "vbscript:", "data:")
+
+
+def _refuse_script_links(text: str) -> str:
+    """Give `text` unchanged, or refuse it when a link in it would run script in a browser."""
+    if ":" not in text:
+        return text
+    for match in _LINK_TARGET.finditer(text):
+        # Browsers ignore case, entities, tabs and line breaks in a scheme: `J&#97;va\tscript:`.
+        start = text[match.end() : match.end() + 64]
+        if "&" in start:
+            import html  # only for the rare text with entities: it loads a large table
+
+            start = html.unescape(start)
+        target = _INVISIBLE.sub("", start).lower()
+        scheme = next((s for s in _SCRIPT_SCHEMES if target.startswith(s)), None)
+        if scheme:
+            raise ValueError(
+                f"a `{scheme}` link would run code in the reader's browser; "
+                "link to an https:// page or a plbook: procedure instead"
+            )
+    return text
+
+
+Prose = Annotated[str, AfterValidator(_refuse_script_links)]
+"""Text shown on a page as Markdown: any link in it is to a page, never `javascript:` or `data:`."""

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import difflib
+import os
+import stat
 import types
 import typing
 from dataclasses import dataclass
@@ -31,7 +33,7 @@ def read_text(path: Path) -> str:
     """Give a file's text, or a user error when it is missing, binary or not UTF-8."""
     name = str(path)
     try:
-        raw = path.read_bytes()
+        raw = _regular_file_bytes(path)
     except OSError as error:
         raise PlbookError.at(name, 1, 1, f"cannot read the file: {error.strerror}") from None
     if b"\0" in raw:
@@ -43,6 +45,36 @@ def read_text(path: Path) -> str:
     except UnicodeDecodeError as error:
         line = raw[: error.start].count(b"\n") + 1
         raise PlbookError.at(name, line, 1, "not UTF-8 text; save the file as UTF-8") from None
+
+
+_NOT_REGULAR = (
+    (stat.S_ISFIFO, "a named pipe (FIFO)"),
+    (stat.S_ISCHR, "a device"),
+    (stat.S_ISBLK, "a device"),
+    (stat.S_ISSOCK, "a socket"),
+    (stat.S_ISDIR, "a folder"),
+)
+
+
+def _regular_file_bytes(path: Path) -> bytes:
+    """Give the bytes of a regular file; a FIFO, device, socket or folder is refused unread."""
+    # Reading a FIFO waits for a writer forever and a device may never end: look before reading.
+    _refuse_unless_regular(path, os.stat(path).st_mode)
+    # Non-blocking, so that a file swapped for a FIFO after the look still opens at once.
+    descriptor = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+    with os.fdopen(descriptor, "rb") as file:
+        _refuse_unless_regular(path, os.fstat(file.fileno()).st_mode)
+        return file.read()
+
+
+def _refuse_unless_regular(path: Path, mode: int) -> None:
+    """Raise a user error when `mode` is not that of a regular file."""
+    if stat.S_ISREG(mode):
+        return
+    what = next((words for test, words in _NOT_REGULAR if test(mode)), "not a regular file")
+    raise PlbookError.at(
+        str(path), 1, 1, f"{what}, not a YAML file; plbook reads only regular files: remove it"
+    )
 
 
 def _mapping_document(path: Path, what: str) -> tuple[dict[str, Any], Positions]:

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
 from pydantic import BeforeValidator, Field, PrivateAttr, field_validator
 
-from plbook.fields import Duration, Identifier, Name, Strict
+from plbook.fields import Duration, Identifier, Name, Prose, Strict
 from plbook.steps import Step, StepBase
 
 Category = Literal[
@@ -19,11 +20,21 @@ CATEGORIES: tuple[str, ...] = Category.__args__  # type: ignore[attr-defined]
 class Input(Strict):
     """A value given at run time with `--input NAME=VALUE`."""
 
-    description: str = ""
+    description: Prose = ""
     required: bool = False
     default: str | int | float | bool | None = None
     pattern: str | None = Field(None, description="Regular expression the value must match.")
     example: str | None = Field(None, description="A value to show on the page.")
+
+    @field_validator("pattern")
+    @classmethod
+    def _pattern_compiles(cls, pattern: str | None) -> str | None:
+        if pattern is not None:
+            try:
+                re.compile(pattern)
+            except re.error as error:
+                raise ValueError(f"not a regular expression ({error}); fix or quote it") from None
+        return pattern
 
 
 class Requires(Strict):
@@ -50,14 +61,16 @@ class Procedure(Strict):
         description="Optional; must equal the file name without .yaml.",
         json_schema_extra=_without_default,
     )
-    title: str
-    summary: str
+    title: Prose
+    summary: Prose
     category: Category
     services: list[str] = Field(default_factory=list)
     tags: list[str] = Field(default_factory=list)
     estimated_time: Duration | None = None
-    when: list[str] = Field(default_factory=list, description="When to reach for it.")
-    symptoms: list[str] = Field(default_factory=list, description="What the on-call engineer sees.")
+    when: list[Prose] = Field(default_factory=list, description="When to reach for it.")
+    symptoms: list[Prose] = Field(
+        default_factory=list, description="What the on-call engineer sees."
+    )
     requires: Requires = Field(default_factory=Requires)
     inputs: dict[Name, Input] = Field(default_factory=dict)
     see_also: list[Identifier] = Field(default_factory=list, description="Related procedures.")
@@ -87,7 +100,7 @@ def _names_to_mapping(value: Any) -> Any:
 class Environment(Strict):
     """A place procedures run against: plain values and the names of the secrets it needs."""
 
-    description: str = ""
+    description: Prose = ""
     values: dict[Name, str | int | float | bool] = Field(
         default_factory=dict, description="Plain values, read as `{{ env.NAME }}`."
     )

@@ -98,7 +98,7 @@ def write_skeleton(
     schema_file: Path | None = None,
 ) -> Path:
     """Write `directory/ID.yaml` with a skeleton and give its path; never overwrite."""
-    if not re.match(ID_PATTERN, procedure_id):
+    if not re.fullmatch(ID_PATTERN, procedure_id):
         raise PlbookError(
             f"'{procedure_id}' is not a procedure id; use lowercase letters, digits and dashes"
         )

@@ -21,10 +21,20 @@ MAX_NODES = 100_000
 MAX_DEPTH = 64
 """Deepest nesting of lists and mappings; procedures need a handful of levels."""
 
+MAX_TEXT = 10_000_000
+"""Most characters of text a document may expand to; past this, aliases multiply a long value."""
+
 Path = tuple[str | int, ...]
 
 _STR = "tag:yaml.org,2002:str"
 _MERGE = "tag:yaml.org,2002:merge"
+_YAML_TAG = "tag:yaml.org,2002:"
+_PLAIN_TAGS = frozenset(
+    _YAML_TAG + name
+    # `value` and `yaml` are what PyYAML resolves a bare `=` or `!` to: its constructor explains.
+    for name in ("null", "bool", "int", "float", "str", "timestamp", "seq", "map", "value", "yaml")
+)
+"""The tags of plain data; any other tag (`!custom`, `!!python/...`, `!!binary`) is refused."""
 
 
 @dataclass
@@ -52,6 +62,7 @@ class _Builder:
         self.file = file
         self.positions = Positions()
         self.count = 0
+        self.text = 0
         self.scalars = SafeConstructor()
         self.values = self.positions.values
         self.keys = self.positions.keys
@@ -70,6 +81,8 @@ class _Builder:
             )
         mark = node.start_mark
         self.values[path] = (mark.line + 1, mark.column + 1)
+        if node.tag not in _PLAIN_TAGS:
+            raise self.fail(node, _tag_problem(node.tag))
         if isinstance(node, yaml.ScalarNode):
             return node.value if node.tag == _STR else self._scalar(node)
         if len(path) >= MAX_DEPTH:
@@ -143,6 +156,7 @@ class _Builder:
                 raise self.fail(
                     key_node, f"duplicate key '{key}' (first at line {first[0]}); keep only one"
                 )
+            self.text += len(key)
             mark = key_node.start_mark
             child = path + (key,)
             self.keys[child] = (mark.line + 1, mark.column + 1)
@@ -157,7 +171,30 @@ class _Builder:
         self.count += 1
         mark = node.start_mark
         self.values[path] = (mark.line + 1, mark.column + 1)
-        return node.value
+        value = node.value
+        self.text += len(value)
+        if self.text > MAX_TEXT:
+            # An alias gives its anchor's node: this is the long value being repeated.
+            raise self.fail(
+                node,
+                f"the document expands to more than {MAX_TEXT // 1_000_000} MB of text "
+                "(a long value repeated through YAML aliases?); write the value out once",
+            )
+        return value
+
+
+def _tag_problem(tag: str) -> str:
+    """Give the message for a YAML tag that is not plain data, naming it as written."""
+    shown = "!!" + tag.removeprefix(_YAML_TAG) if tag.startswith(_YAML_TAG) else tag
+    if shown.startswith("!!python/"):
+        return (
+            f"YAML tag '{shown}' is not allowed: plbook never builds Python objects from a "
+            "procedure; remove the tag"
+        )
+    return (
+        f"YAML tag '{shown}' is not allowed: a procedure holds only text, numbers, booleans, "
+        "dates, lists and mappings; remove the tag (quote the value to keep it as text)"
+    )
 
 
 def parse_yaml(text: str, file: str) -> tuple[Any, Positions]:

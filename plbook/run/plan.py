@@ -99,8 +99,10 @@ def check_inputs(procedure: Procedure, given: dict[str, Any]) -> tuple[dict[str,
     for name, declared in procedure.inputs.items():
         if name in given:
             value = given[name]
-            if declared.pattern and not re.search(declared.pattern, str(value)):
-                problems.append(f"--input {name}={value}: does not match {declared.pattern}")
+            # The whole value: `$` alone would let a trailing newline through.
+            if declared.pattern and not re.fullmatch(declared.pattern, str(value)):
+                shown = value if str(value).isprintable() else repr(str(value))
+                problems.append(f"--input {name}={shown}: does not match {declared.pattern}")
             inputs[name] = value
         elif declared.default is not None:
             inputs[name] = declared.default

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 from pydantic import BeforeValidator, Field, create_model, model_validator
 
-from plbook.fields import Duration, Identifier, Name, Strict
+from plbook.fields import Identifier, Name, Prose, Strict, Wait
 from plbook.steps import http, manual, message, mongo, procedure, shell, stripe
 from plbook.steps.base import StepKind
 
@@ -31,8 +31,8 @@ class Retry(Strict):
     """Poll until every expectation holds, within a number of attempts or a time budget."""
 
     attempts: int | None = Field(None, gt=0, description="Most attempts, the first included.")
-    timeout: Duration | None = Field(None, description="Time budget for all attempts.")
-    interval: Duration = Field(2.0, description="Pause between attempts.")
+    timeout: Wait | None = Field(None, description="Time budget for all attempts.")
+    interval: Wait = Field(2.0, description="Pause between attempts.")
 
     @model_validator(mode="after")
     def _has_budget(self) -> Retry:
@@ -46,7 +46,7 @@ class Retry(Strict):
 class FailureGuidance(Strict):
     """What to tell and what to do when the step fails."""
 
-    hint: str | None = Field(None, description="What to check or do next, in words.")
+    hint: Prose | None = Field(None, description="What to check or do next, in words.")
     run: Identifier | None = Field(
         None, description="Procedure to run next (offered, or named in CI)."
     )
@@ -73,8 +73,8 @@ class StepBase(Strict):
     """What every step has, whatever its kind."""
 
     id: Identifier = Field(description="Stable id, used in anchors (#step-ID), --from and --only.")
-    title: str = Field(description="What the step checks or does, as a heading.")
-    description: str | None = Field(None, description="More words for the page.")
+    title: Prose = Field(description="What the step checks or does, as a heading.")
+    description: Prose | None = Field(None, description="More words for the page.")
     expect: list[str] = Field(
         default_factory=list, description="Expressions over `result` that must all hold."
     )
@@ -82,7 +82,7 @@ class StepBase(Strict):
         default_factory=dict, description="Values kept for later steps as `vars.NAME`."
     )
     retry: Retry | None = None
-    timeout: Duration | None = Field(None, description="Longest the step may take.")
+    timeout: Wait | None = Field(None, description="Longest the step may take.")
     on_failure: OnFailure = Field(default_factory=lambda: FailureGuidance.model_validate({}))
     destructive: bool = Field(
         False, description="Changes something: never runs without an explicit yes."

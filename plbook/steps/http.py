@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import Field, model_validator
 
-from plbook.fields import Duration, Strict
+from plbook.fields import Strict, Wait
 from plbook.steps.base import (
     StepFailed,
     StepKind,
@@ -32,7 +32,7 @@ class Spec(Strict):
     params: dict[str, str | int | float | bool] = Field(default_factory=dict)
     json_body: Any = Field(None, alias="json", description="A JSON request body.")
     body: str | None = Field(None, description="A raw request body.")
-    timeout: Duration | None = Field(None, description="How long to wait for the answer.")
+    timeout: Wait | None = Field(None, description="How long to wait for the answer.")
     follow_redirects: bool = False
 
     @model_validator(mode="after")

@@ -5,9 +5,10 @@ from __future__ import annotations
 from datetime import datetime, timezone
 from typing import Any
 
+from plbook.fields import Prose
 from plbook.steps.base import StepFailed, StepKind, StepRuntime, StepSkipped, StepView
 
-Spec = str
+Spec = Prose
 """The instruction, in plain words."""
 
 

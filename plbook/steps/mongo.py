@@ -26,6 +26,23 @@ URI_SECRET = "MONGODB_URI"
 """The secret a step without `uri` connects with."""
 READS = ("find_one", "find", "count_documents", "aggregate", "index_information", "command")
 WRITES = ("update_one", "insert_one", "delete_one")
+READ_COMMANDS = (
+    "ping",
+    "hello",
+    "buildInfo",
+    "serverStatus",
+    "dbStats",
+    "collStats",
+    "listCollections",
+    "listIndexes",
+    "count",
+    "distinct",
+    "find",
+    "explain",
+    "aggregate",
+)
+"""The database commands that count as reads; any other command may change data."""
+WRITING_STAGES = ("$out", "$merge")
 
 
 class Update(Strict):
@@ -85,8 +102,48 @@ class Spec(Strict):
 
     @property
     def writes(self) -> bool:
-        """Tell whether the operation changes data."""
-        return self.operation in WRITES
+        """Tell whether the operation may change data (and so needs `destructive: true`)."""
+        return self.write_reason is not None
+
+    @property
+    def write_reason(self) -> str | None:
+        """Give why the operation may change data, in words; None for a read."""
+        operation = self.operation
+        if operation in WRITES:
+            return f"a MongoDB {operation} changes data"
+        if operation == "aggregate":
+            return _pipeline_write_reason(self.aggregate)
+        if operation == "command":
+            return _command_write_reason(self.command)
+        return None
+
+
+def _pipeline_write_reason(pipeline: Any) -> str | None:
+    """Give why an aggregation pipeline may write ($out, $merge, or stages not written out)."""
+    if not isinstance(pipeline, list) or not all(isinstance(s, dict) for s in pipeline):
+        return "a MongoDB aggregate whose pipeline is not written out as stages may write"
+    for stage in pipeline:
+        for name in WRITING_STAGES:
+            if name in stage:
+                return f"a MongoDB aggregate with `{name}` writes a collection"
+    return None
+
+
+def _command_write_reason(command: Any) -> str | None:
+    """Give why a database command may write: only the READ_COMMANDS (as written) are reads."""
+    name = command if isinstance(command, str) else next(iter(command or {}), "")
+    if name not in READ_COMMANDS:
+        return (
+            f"the MongoDB command `{name}` is not one of the read-only commands "
+            f"({', '.join(READ_COMMANDS)}), so it counts as a write"
+        )
+    if isinstance(command, str):
+        return None
+    if name == "aggregate":
+        return _pipeline_write_reason(command.get("pipeline"))
+    if name == "explain":
+        return _command_write_reason(command.get("explain"))
+    return None
 
 
 def _js(value: Any) -> str:
@@ -156,9 +213,8 @@ class MongoKind(StepKind[Spec]):
 
     def writes(self, spec: Spec) -> str | None:
         """Give why a write operation needs `destructive: true`."""
-        if not spec.writes:
-            return None
-        return f"a MongoDB {spec.operation} changes data: add `destructive: true` to the step"
+        reason = spec.write_reason
+        return None if reason is None else f"{reason}: add `destructive: true` to the step"
 
 
 KIND = MongoKind()

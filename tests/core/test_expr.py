@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
+from typing import Any
 
 import pytest
 
@@ -111,3 +112,111 @@ def test_helpers() -> None:
     assert expr.has_index(indexes, {"email": 1}, unique=True)
     assert not expr.has_index(indexes, {"createdAt": 1}, unique=True)
     assert not expr.has_index(indexes, {"email": -1})
+
+
+def _names(**extra: Any) -> dict[str, Any]:
+    """Give the names an expression reads in a run, with these ones changed."""
+    names: dict[str, Any] = {
+        "result": {"status": 200, "text": "ok"},
+        "inputs": {"id": "abc"},
+        "env": {"api_url": "http://127.0.0.1:9"},
+        "vars": {},
+        "secrets": {"API_TOKEN": "s3cr3t-value"},
+        "now": expr.now(),
+    }
+    return {**names, **extra}
+
+
+@pytest.mark.parametrize(
+    "source",
+    [
+        "'%0999999999d' % 1",
+        "'%*d' % (999999999, 1)",
+        "'%0999999999d' | format(1)",
+        "'{:>999999999}'.format(1)",
+        "'{:{}}'.format(1, 999999999)",
+        "'a' * 10**10",
+        "10**10 * ['a']",
+        "[['x' * 9000000]] * 10",
+        "'x'.ljust(10**9)",
+        "'x' | center(10**9)",
+        "('x' * 1000000).replace('x', 'y' * 1000)",
+        "range(100000) | map('center', 9000000) | list | length",
+    ],
+)
+def test_expression_building_a_huge_value_fails_with_a_message(source: str) -> None:
+    with pytest.raises(ExpressionError, match="characters or items"):
+        expr.evaluate(source, _names())
+
+
+def test_huge_power_fails_before_it_is_computed() -> None:
+    with pytest.raises(ExpressionError, match="a number of more than 1,000,000 bits"):
+        expr.evaluate("10 ** (10 ** 9)", _names())
+
+
+def test_lipsum_is_not_offered() -> None:
+    with pytest.raises(ExpressionError, match="'lipsum' is undefined"):
+        expr.evaluate("lipsum(n=10**6)", _names())
+    assert "lipsum" not in expr.known_names()
+
+
+@pytest.mark.parametrize(
+    "source",
+    [
+        "{% for i in range(100000) %}{% for j in range(100000) %}{% endfor %}{% endfor %}",
+        "{% set x = range(100000) | list %}"
+        "{% for i in x %}{% for j in x %}{% endfor %}{% endfor %}",
+        "{% macro f(n) %}{% if n %}{{ f(n - 1) }}{{ f(n - 1) }}{% endif %}{% endmacro %}"
+        "{{ f(40) }}",
+    ],
+    ids=["nested-ranges", "nested-lists", "doubling-macro"],
+)
+def test_evaluation_past_the_time_limit_fails_with_a_message(source: str) -> None:
+    with pytest.raises(ExpressionError, match=r"ran for more than 1 s"):
+        expr.render(source, _names())
+
+
+@pytest.mark.parametrize(
+    "source",
+    [
+        "{% set ns = namespace(s='ab') %}{% for i in range(60) %}{% set ns.s = ns.s ~ ns.s %}"
+        "{% endfor %}{{ ns.s | length }}",
+        "{% set big = 'x' * 9000000 %}{% set y %}{% for i in range(100000) %}{{ big }}"
+        "{% endfor %}{% endset %}{{ y | length }}",
+    ],
+    ids=["doubling-text", "repeated-output"],
+)
+def test_template_building_too_much_text_fails_with_a_message(source: str) -> None:
+    with pytest.raises(ExpressionError, match="characters or items"):
+        expr.render(source, _names())
+
+
+@pytest.mark.parametrize(
+    "source",
+    [
+        "(secrets or {}).update(API_TOKEN='stolen')",
+        "secrets.update({'API_TOKEN': 'stolen'})",
+        "inputs.pop('id')",
+        "env.clear()",
+        "(secrets or {}).setdefault('OTHER', 'x')",
+    ],
+)
+def test_expressions_cannot_change_secrets_env_or_inputs(source: str) -> None:
+    names = _names()
+    before = {key: dict(names[key]) for key in ("secrets", "inputs", "env")}
+    with pytest.raises(ExpressionError, match="unsafe"):
+        expr.evaluate(source, names)
+    assert {key: names[key] for key in before} == before
+
+
+def test_ordinary_compiled_expressions_still_work() -> None:
+    names = _names(result={"json": {"items": [{"id": 1}, {"id": 2}]}, "text": "a\tb"})
+    assert expr.evaluate("result.json['items'] | map(attribute='id') | list", names) == [1, 2]
+    assert expr.evaluate("'{:>5}'.format(1) ~ ('%03d' % 7)", names) == "    1007"
+    assert expr.evaluate("result.text.expandtabs(4) | indent(2)", names) == "a   b"
+    assert expr.render("{% for i in range(3) %}{{ i }}{% endfor %}", names) == "012"
+    # Large numbers are values, not sizes: only widths, counts and repeats are limited.
+    big = _names(result={"bytes": 2 * 10**10})
+    assert expr.evaluate("'{}'.format(result.bytes) ~ ('%*d' % (3, result.bytes))", big) == (
+        "2000000000020000000000"
+    )

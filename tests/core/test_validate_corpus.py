@@ -11,10 +11,12 @@ and is validated by the installed `plbook` command inside a copy of the small, v
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
 import subprocess
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -146,3 +148,30 @@ def test_missing_path_is_one_line_and_exit_2(tmp_path: Path) -> None:
         done.stderr.strip()
         == "nowhere: no such file or folder; give the procedures folder or a file"
     )
+
+
+@pytest.mark.parametrize(
+    ("make", "what"),
+    [
+        (lambda path: os.mkfifo(path), "a named pipe (FIFO)"),
+        (lambda path: path.symlink_to("/dev/zero"), "a device"),
+    ],
+    ids=["fifo", "device"],
+)
+def test_fifo_or_device_in_procedures_is_refused_without_reading_it(
+    tmp_path: Path, make: Callable[[Path], None], what: str
+) -> None:
+    # Reading either would never end: a FIFO waits for a writer, /dev/zero never runs dry.
+    make(runbook(tmp_path) / "draft.yaml")
+    done = subprocess.run(
+        PLBOOK + ["validate", "procedures"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
+    assert done.returncode == 2
+    assert done.stderr.splitlines() == [
+        f"procedures/draft.yaml:1:1: {what}, not a YAML file; "
+        "plbook reads only regular files: remove it"
+    ]

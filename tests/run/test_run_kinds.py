@@ -262,3 +262,47 @@ def test_journal_has_one_json_event_per_line(runbook: Runbook) -> None:
         "step-finished",
         "run-finished",
     ]
+
+
+DELETE_COMMAND = """\
+title: Purge the scratch users
+summary: A database command that deletes documents.
+category: troubleshooting
+steps:
+  - id: purge
+    title: Delete every scratch user
+    mongo:
+      command: {delete: scratch_users, deletes: [{q: {}, limit: 0}]}
+"""
+
+
+def test_mongo_delete_command_is_a_write_gated_like_any_other(
+    runbook: Runbook, mongodb_uri: str
+) -> None:
+    import pymongo
+
+    with pymongo.MongoClient(mongodb_uri, serverSelectionTimeoutMS=5000) as client:
+        scratch = client.get_default_database().scratch_users
+        scratch.insert_many([{"email": f"u{i}@example.com"} for i in range(3)])
+
+        runbook.add("purge", DELETE_COMMAND)
+        unmarked = runbook.run("purge", "--yes", env={"MONGODB_URI": mongodb_uri})
+        assert unmarked.code == 2
+        assert "procedures/purge.yaml:5:" in unmarked.stderr
+        assert "the MongoDB command `delete` is not one of the read-only commands" in (
+            unmarked.stderr
+        )
+        assert scratch.count_documents({}) == 3
+
+        runbook.add("purge", DELETE_COMMAND + "    destructive: true\n")
+        unconfirmed = runbook.run("purge", env={"MONGODB_URI": mongodb_uri})
+        assert unconfirmed.code == 2
+        assert "destructive steps need --yes without a terminal: purge#purge" in (
+            unconfirmed.stderr
+        )
+        assert scratch.count_documents({}) == 3
+
+        confirmed = runbook.run("purge", "--yes", env={"MONGODB_URI": mongodb_uri})
+        assert confirmed.code == 0, confirmed.stdout + confirmed.stderr
+        assert confirmed.step("purge")["result"]["reply"]["n"] == 3
+        assert scratch.count_documents({}) == 0

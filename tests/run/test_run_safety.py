@@ -240,3 +240,26 @@ def test_production_asks_once_before_anything_runs(runbook: Runbook) -> None:
     assert not (runbook.directory / ".plbook").exists()
     code, _ = _run_interactively(runbook, "health-check", "y\n", environment="production")
     assert code == 0
+
+
+def test_input_pattern_must_match_the_whole_value(runbook: Runbook) -> None:
+    runbook.add(
+        "tag-release",
+        """\
+title: Tag a release
+summary: The tag reaches a command line.
+category: checklist
+inputs:
+  tag: {required: true, pattern: '^[A-Za-z0-9-]+$'}
+steps:
+  - id: tag
+    title: Tag
+    shell: echo tagged {{ inputs.tag }}
+""",
+    )
+    for value in ("v1\n", "v1\n--force", "v1;"):
+        refused = runbook.run("tag-release", "--input", f"tag={value}")
+        assert refused.code == 2, (value, refused.stderr)
+        assert "does not match ^[A-Za-z0-9-]+$" in refused.stderr
+        assert "tagged" not in refused.stdout
+    assert runbook.run("tag-release", "--input", "tag=v1-2").code == 0
