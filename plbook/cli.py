@@ -14,6 +14,7 @@ from typing import Any
 import click
 
 from plbook.errors import PlbookError
+from plbook.history.cli import history
 
 PROCEDURES = Path("procedures")
 
@@ -43,6 +44,9 @@ def main() -> None:
 @click.version_option(package_name="plbook")
 def cli() -> None:
     """Runbook procedures written once as YAML: a searchable site and live checks, one source."""
+
+
+cli.add_command(history)
 
 
 def _catalog(paths: tuple[Path, ...] = ()) -> Any:

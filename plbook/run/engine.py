@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from plbook import expr
 from plbook.errors import PlbookError
+from plbook.history.provenance import run_provenance
 from plbook.model import Environment, Procedure
 from plbook.run.context import Masker, RunContext, secret_values
 from plbook.run.journal import RUNS_DIR, Journal, journal_path, new_run_id, read_journal, timestamp
@@ -25,6 +26,7 @@ if TYPE_CHECKING:
     import httpx
     import pymongo
 
+    from plbook.history.sink import HistorySink
     from plbook.load import Catalog
     from plbook.run.terminal import Terminal
 
@@ -253,6 +255,7 @@ class _Runner:
         self.mask = mask
         self.environment = environment
         self.journal: Journal | None = None
+        self.history: HistorySink | None = None
         self.next_procedure: str | None = None
         self.failed = False
         self._http: httpx.Client | None = None
@@ -324,9 +327,20 @@ class _Runner:
             run_id = new_run_id(str(procedure.id))
             path = self.options.runs_dir / f"{run_id}.jsonl"
         self.journal = Journal(path)
+        # Imported here: plbook.history reads journals with plbook.run's journal module.
+        from plbook.history.sink import open_history_sink
+
+        self.history = open_history_sink(path, self.terminal.note)
+        provenance = run_provenance(Path(self.catalog.environments_file or ".").parent)
         if resumed:
             self.emit(
-                {"event": "run-resumed", "run_id": run_id, "from": plan[0].id, "vars": context.vars}
+                {
+                    "event": "run-resumed",
+                    "run_id": run_id,
+                    "from": plan[0].id,
+                    "vars": context.vars,
+                    **provenance,
+                }
             )
         else:
             self.emit(
@@ -339,6 +353,7 @@ class _Runner:
                     "inputs": context.inputs,
                     "journal": str(path),
                     "plan": [_planned(step, step.id) for step in plan],
+                    **provenance,
                 }
             )
         # A crash keeps "interrupted": the record is finished and written, then the bug shows.
@@ -371,6 +386,8 @@ class _Runner:
             report = build_report(read_journal(path))
             self.write_reports(report)
             self.terminal.summary(report)
+            if self.history is not None:
+                self.history.close()
         return RunOutcome(exit_code, run_id, path, report, self.next_procedure)
 
     def write_reports(self, report: dict[str, Any]) -> None:
@@ -391,6 +408,8 @@ class _Runner:
         event = self.mask.data({**event, "at": timestamp()})
         assert self.journal is not None
         self.journal.write(event)
+        if self.history is not None:
+            self.history.event(event)
         self.terminal.event(event)
 
     def run_steps(

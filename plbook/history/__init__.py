@@ -1,0 +1,8 @@
+"""Where runs are kept: the local journals (the default) or a shared MongoDB, behind one interface.
+
+Nothing here imports pymongo until a MongoDB history is actually used.
+"""
+
+from plbook.history.store import HistoryStore, RunQuery, open_store
+
+__all__ = ["HistoryStore", "RunQuery", "open_store"]
