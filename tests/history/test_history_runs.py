@@ -1,0 +1,176 @@
+"""Runs recorded in a real MongoDB history (nx-27017) as they happen, and pushed later, once."""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+from typing import Any
+
+import pymongo
+from history_support import CANARY, NO_HISTORY, HistoryRunbook, stored_events
+
+from plbook.sandbox.addresses import free_ports
+from plbook.sandbox.mongo_server import MongoServer
+
+STEPS: list[dict[str, Any]] = [
+    {"id": "greet", "title": "Say hello", "shell": "echo {{ env.greeting }}"},
+    {"id": "pause", "title": "Take a moment", "shell": "sleep 0.2"},
+    {"id": "count", "title": "Count to three", "shell": "seq 3"},
+]
+
+
+def _assert_stored_exactly(database: Any, run_id: str, journal: list[dict[str, Any]]) -> None:
+    """Assert the history holds each journal event once, numbered as its line, as written."""
+    stored = stored_events(database, run_id)
+    assert [e["seq"] for e in stored] == list(range(1, len(journal) + 1))
+    assert [e["data"] for e in stored] == journal
+    run = database.runs.find_one({"_id": run_id})
+    assert run["events"] == len(journal)
+    assert run["status"] == journal[-1]["status"]
+
+
+def test_eight_concurrent_runs_land_in_the_history_with_no_event_lost_or_repeated(
+    runbook: HistoryRunbook, history_uri: str, history_db: Any
+) -> None:
+    runbook.add("steady", STEPS)
+    processes = [
+        runbook.start("run", "steady", env={"PLBOOK_HISTORY": history_uri}) for _ in range(8)
+    ]
+    for process in processes:
+        process.communicate(timeout=120)
+        assert process.returncode == 0
+    journals = runbook.journals()
+    assert len(journals) == 8
+    for run_id, journal in journals.items():
+        assert journal[-1]["event"] == "run-finished"
+        _assert_stored_exactly(history_db, run_id, journal)
+    assert history_db.events.count_documents({}) == sum(len(j) for j in journals.values())
+    assert history_db.runs.count_documents({"status": "passed"}) == 8
+
+
+def test_a_run_goes_on_when_the_history_stops_and_push_stores_it_once(
+    runbook: HistoryRunbook, tmp_path: Path
+) -> None:
+    server = MongoServer(free_ports(1)[0], tmp_path / "own-history")
+    server.start()
+    uri = f"mongodb://127.0.0.1:{server.port}/plbook"
+    client: pymongo.MongoClient[dict[str, Any]] = pymongo.MongoClient(
+        uri, serverSelectionTimeoutMS=5000
+    )
+    try:
+        runbook.add(
+            "outage",
+            [
+                STEPS[0],
+                {
+                    "id": "wait",
+                    "title": "Wait for the go",
+                    "shell": "until [ -f go ]; do sleep 0.05; done",
+                    "timeout": "60s",
+                },
+                STEPS[2],
+            ],
+        )
+        process = runbook.start("run", "outage", env={"PLBOOK_HISTORY": uri})
+        deadline = time.monotonic() + 60
+        while not client.plbook.events.find_one({"event": "step-started", "data.id": "wait"}):
+            assert time.monotonic() < deadline, "the run's events never reached the history"
+            time.sleep(0.1)
+        server.stop()
+        (runbook.directory / "go").touch()
+        stdout, stderr = process.communicate(timeout=120)
+        assert process.returncode == 0, stdout + stderr
+        assert (stdout + stderr).count("warning: history: not recorded in MongoDB") == 1
+        assert "plbook history push" in stdout + stderr
+        ((run_id, journal),) = runbook.journals().items()
+        assert [e["event"] for e in journal][-2:] == ["step-finished", "run-finished"]
+        assert len([e for e in journal if e["event"] == "step-finished"]) == 3
+
+        server.start()
+        assert len(stored_events(client.plbook, run_id)) < len(journal)
+        first = runbook.plbook("history", "push", env={"PLBOOK_HISTORY": uri})
+        assert first.code == 0, first.output
+        again = runbook.plbook("history", "push", env={"PLBOOK_HISTORY": uri})
+        assert "pushed 0 events of 0 runs" in again.stderr
+        _assert_stored_exactly(client.plbook, run_id, journal)
+    finally:
+        client.close()
+        server.stop()
+
+
+def test_an_absent_history_costs_one_warning_and_the_run_passes(runbook: HistoryRunbook) -> None:
+    runbook.add("steady", STEPS)
+    closed = f"mongodb://127.0.0.1:{free_ports(1)[0]}/plbook"
+    done = runbook.plbook("run", "steady", env={"PLBOOK_HISTORY": closed})
+    assert done.code == 0, done.output
+    assert done.output.count("warning: history:") == 1
+    (journal,) = runbook.journals().values()
+    assert journal[-1]["status"] == "passed"
+
+
+def test_a_history_variable_that_is_not_mongodb_warns_and_the_run_goes_on(
+    runbook: HistoryRunbook,
+) -> None:
+    runbook.add("steady", STEPS)
+    done = runbook.plbook("run", "steady", env={"PLBOOK_HISTORY": "postgres://db/plbook"})
+    assert done.code == 0, done.output
+    assert "PLBOOK_HISTORY (postgres): write mongodb://HOST/DATABASE" in done.output
+    listed = runbook.plbook("history", env={"PLBOOK_HISTORY": "postgres://db/plbook"})
+    assert listed.code == 2
+    assert listed.stderr.count("\n") == 1 and "Traceback" not in listed.stderr
+
+
+def test_the_canary_secret_never_reaches_mongodb(
+    runbook: HistoryRunbook, history_uri: str, history_db: Any
+) -> None:
+    runbook.add(
+        "leaky",
+        [
+            {
+                "id": "echo",
+                "title": "Print the token",
+                "shell": "echo token={{ secrets.API_TOKEN }}",
+            },
+            {
+                "id": "compare",
+                "title": "Compare the token",
+                "shell": "echo {{ secrets.API_TOKEN }}",
+                "expect": ["result.stdout == 'something else'"],
+            },
+        ],
+    )
+    done = runbook.plbook("run", "leaky", env={"PLBOOK_HISTORY": history_uri})
+    assert done.code == 1, done.output
+    stored = [*history_db.runs.find({}), *history_db.events.find({})]
+    assert len(stored) > 4
+    text = json.dumps(stored, default=str)
+    assert "*****" in text
+    assert CANARY not in text
+
+
+def test_history_lists_and_shows_runs_from_either_store(
+    runbook: HistoryRunbook, history_uri: str
+) -> None:
+    runbook.add("steady", STEPS)
+    runbook.add("broken", [STEPS[0], {"id": "fail", "title": "Fails", "shell": "exit 3"}])
+    assert runbook.plbook("run", "steady", env=NO_HISTORY).code == 0
+    assert runbook.plbook("run", "broken", "--env", "staging", env=NO_HISTORY).code == 1
+    pushed = runbook.plbook("history", "push", env={"PLBOOK_HISTORY": history_uri})
+    assert "of 2 runs" in pushed.stderr
+    for env in (NO_HISTORY, {"PLBOOK_HISTORY": history_uri}):
+        table = runbook.plbook("history", env=env).stdout.splitlines()
+        assert table[0].split()[:4] == ["WHEN", "(UTC)", "PROCEDURE", "ENV"]
+        assert [line.split()[2:5] for line in table[1:]] == [
+            ["broken", "staging", "failed"],
+            ["steady", "test", "passed"],
+        ]
+        listed = json.loads(runbook.plbook("history", "--env", "staging", "--json", env=env).stdout)
+        assert [(r["procedure"], r["counts"]["failed"]) for r in listed] == [("broken", 1)]
+        recent = runbook.plbook("history", "steady", "--since", "1h", env=env).stdout
+        assert [line.split()[2] for line in recent.splitlines()[1:]] == ["steady"]
+        shown = runbook.plbook("history", "show", listed[0]["run_id"], env=env)
+        assert "FAIL fail" in shown.stdout and "finished: failed (exit 1)" in shown.stdout
+        assert "command: plbook run broken --env staging --path procedures" in shown.stdout
+        missing = runbook.plbook("history", "show", "no-such-run", env=env)
+        assert missing.code == 2 and "no run 'no-such-run'" in missing.stderr
