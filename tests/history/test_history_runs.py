@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import subprocess
 import time
 from pathlib import Path
 from typing import Any
@@ -174,3 +175,34 @@ def test_history_lists_and_shows_runs_from_either_store(
         assert "command: plbook run broken --env staging --path procedures" in shown.stdout
         missing = runbook.plbook("history", "show", "no-such-run", env=env)
         assert missing.code == 2 and "no run 'no-such-run'" in missing.stderr
+
+
+def test_a_ci_run_says_which_job_and_commit_ran_it(
+    runbook: HistoryRunbook, history_uri: str, history_db: Any
+) -> None:
+    git = ["git", "-C", str(runbook.directory), "-c", "user.name=t", "-c", "user.email=t@t"]
+    subprocess.run([*git, "init", "-q"], check=True)
+    subprocess.run([*git, "add", "procedures"], check=True)
+    subprocess.run([*git, "commit", "-qm", "runbook"], check=True)
+    head = subprocess.run([*git, "rev-parse", "HEAD"], capture_output=True, text=True).stdout
+    runbook.add("steady", STEPS)
+    github = {
+        "GITHUB_ACTIONS": "true",
+        "GITHUB_JOB": "verify",
+        "GITHUB_REPOSITORY": "acme/runbook",
+        "GITHUB_RUN_ID": "42",
+        "GITHUB_SERVER_URL": "https://github.com",
+    }
+    assert runbook.plbook("run", "steady", env={"PLBOOK_HISTORY": history_uri, **github}).code == 0
+    run = history_db.runs.find_one({})
+    assert run["ci"] == {
+        "name": "GitHub Actions",
+        "job": "verify",
+        "url": "https://github.com/acme/runbook/actions/runs/42",
+    }
+    assert run["git_commit"] == head.strip()
+    listed = runbook.plbook("history", env={"PLBOOK_HISTORY": history_uri}).stdout
+    assert "GitHub Actions verify" in listed.splitlines()[1]
+    shown = runbook.plbook("history", "show", run["run_id"], env={"PLBOOK_HISTORY": history_uri})
+    assert "(https://github.com/acme/runbook/actions/runs/42)" in shown.stdout
+    assert f"commit: {head.strip()}" in shown.stdout
