@@ -170,6 +170,14 @@ class MongoStore:
             return str(holder["run_id"]) if holder else "another run"
         return None
 
+    def known_failure(self) -> str | None:
+        """Give why no server answers, once the driver's monitor has found out (it does at once)."""
+        servers = list(self._client.topology_description.server_descriptions().values())
+        errors = [server.error for server in servers if server.error is not None]
+        if not errors or any(server.is_server_type_known for server in servers):
+            return None
+        return f"{type(errors[0]).__name__}: {(str(errors[0]).splitlines() or [''])[0][:200]}"
+
     def close(self) -> None:
         """Close the client's connections."""
         self._client.close()

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -18,6 +19,9 @@ from plbook.history.store import HistoryStore, history_uri, retention_seconds
 from plbook.run.journal import read_journal
 
 CLOSE_WAIT_SECONDS = 5.0
+# The run's document is rewritten on every run-level event and at most this often in between.
+DOCUMENT_EVERY_SECONDS = 1.0
+_RUN_EVENTS = ("run-started", "run-resumed", "run-finished")
 Warn = Callable[[str], None]
 
 
@@ -60,6 +64,8 @@ class HistorySink:
         self._failure: str | None = None
         self._warned = False
         self._where = "the shared history"
+        self._store: HistoryStore | None = None
+        self._document_saved = 0.0
         self._changed = threading.Condition()
         self._thread = threading.Thread(target=self._send_all, name="plbook-history", daemon=True)
         self._thread.start()
@@ -77,11 +83,22 @@ class HistorySink:
         with self._changed:
             self._closing = True
             self._changed.notify()
-        self._thread.join(self._close_wait)
+        deadline = time.monotonic() + self._close_wait
+        while self._thread.is_alive() and time.monotonic() < deadline:
+            self._thread.join(0.05)
+            known = self._store.known_failure() if self._store is not None else None
+            if known is not None:
+                # Nothing will get through: waiting out the driver's timeout would only delay.
+                with self._changed:
+                    self._failure = self._failure or known
+                break
         with self._changed:
             if self._thread.is_alive() and self._failure is None:
                 waiting = len(self._events) - self._sent
                 self._failure = f"{waiting} events not sent within {self._close_wait:g}s"
+        if self._thread.is_alive() and self._store is not None:
+            # Closing the client ends the driver's own waits, so the process exits at once.
+            self._store.close()
         self._warn_once()
 
     def _warn_once(self) -> None:
@@ -98,7 +115,7 @@ class HistorySink:
         store: HistoryStore | None = None
         try:
             store = self._connect()
-            self._where = store.where
+            self._where, self._store = store.where, store
             while self._send_next(store):
                 pass
         except Exception as error:  # noqa: BLE001 - any history failure must leave the run unharmed
@@ -119,7 +136,10 @@ class HistorySink:
             first, events = self._sent, list(self._events)
         run_id = events[0]["run_id"]
         store.append(run_id, first + 1, events[first:])
-        store.save_run(run_document(events, live=True))
+        run_level = any(event["event"] in _RUN_EVENTS for event in events[first:])
+        if run_level or time.monotonic() - self._document_saved >= DOCUMENT_EVERY_SECONDS:
+            store.save_run(run_document(events, live=True))
+            self._document_saved = time.monotonic()
         with self._changed:
             self._sent = len(events)
         return True

@@ -51,6 +51,9 @@ class HistoryStore(Protocol):
     def claim_slot(self, slot: str, procedure: str, environment: str, run_id: str) -> str | None:
         """Claim a scheduled slot for a run; give None if claimed, else the run that holds it."""
 
+    def known_failure(self) -> str | None:
+        """Give why the store cannot be reached, when that is known without waiting."""
+
     def close(self) -> None:
         """Release connections."""
 

@@ -18,6 +18,7 @@ What nx-27017 0.8 does, checked here or while building the store (the store uses
 from __future__ import annotations
 
 import threading
+import time
 from pathlib import Path
 from typing import Any
 
@@ -66,6 +67,20 @@ def test_a_run_creates_the_indexes_with_the_configured_retention(
     env["PLBOOK_HISTORY_RETENTION"] = ""
     assert runbook.plbook("run", "steady", env=env).code == 0
     assert _ttl_ages(history_db)["events"] == {"at": 400 * DAY}
+
+
+def test_runs_older_than_the_retention_leave_the_history(
+    runbook: HistoryRunbook, history_uri: str, history_db: Any
+) -> None:
+    # nx-27017 purges on the next read; MongoDB's TTL monitor would take up to a minute.
+    runbook.add("steady", [{"id": "one", "title": "One", "shell": "true"}])
+    env = {"PLBOOK_HISTORY": history_uri, "PLBOOK_HISTORY_RETENTION": "1s"}
+    assert runbook.plbook("run", "steady", env=env).code == 0
+    deadline = time.monotonic() + 30
+    while history_db.events.count_documents({}) or history_db.runs.count_documents({}):
+        assert time.monotonic() < deadline, "expired runs were kept"
+        time.sleep(0.5)
+    assert len(runbook.journals()) == 1
 
 
 def test_a_bad_retention_is_a_one_line_error(runbook: HistoryRunbook, history_uri: str) -> None:
