@@ -84,7 +84,7 @@ class HistorySink:
             self._closing = True
             self._changed.notify()
         deadline = time.monotonic() + self._close_wait
-        while self._thread.is_alive() and time.monotonic() < deadline:
+        while self._thread.is_alive() and time.monotonic() < deadline and not self._failure:
             self._thread.join(0.05)
             known = self._store.known_failure() if self._store is not None else None
             if known is not None:
@@ -96,9 +96,6 @@ class HistorySink:
             if self._thread.is_alive() and self._failure is None:
                 waiting = len(self._events) - self._sent
                 self._failure = f"{waiting} events not sent within {self._close_wait:g}s"
-        if self._thread.is_alive() and self._store is not None:
-            # Closing the client ends the driver's own waits, so the process exits at once.
-            self._store.close()
         self._warn_once()
 
     def _warn_once(self) -> None:

@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import json
+import socket
 import subprocess
+import threading
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pymongo
+import pytest
 from history_support import CANARY, NO_HISTORY, HistoryRunbook, stored_events
 
 from plbook.sandbox.addresses import free_ports
@@ -107,6 +111,39 @@ def test_an_absent_history_costs_one_warning_and_the_run_passes(runbook: History
     assert done.code == 0, done.output
     assert done.output.count("warning: history:") == 1
     (journal,) = runbook.journals().values()
+    assert journal[-1]["status"] == "passed"
+
+
+@pytest.fixture
+def silent_server() -> Iterator[int]:
+    """Give the port of a server that accepts connections and never answers: a hung history."""
+    listener = socket.create_server(("127.0.0.1", 0))
+    held: list[socket.socket] = []
+
+    def accept() -> None:
+        while True:
+            try:
+                held.append(listener.accept()[0])
+            except OSError:
+                return
+
+    threading.Thread(target=accept, daemon=True).start()
+    yield listener.getsockname()[1]
+    listener.close()
+    for connection in held:
+        connection.close()
+
+
+def test_a_history_that_never_answers_costs_one_warning_and_the_run_passes(
+    runbook: HistoryRunbook, silent_server: int
+) -> None:
+    runbook.add("steady", STEPS)
+    hung = f"mongodb://127.0.0.1:{silent_server}/plbook"
+    done = runbook.plbook("run", "steady", env={"PLBOOK_HISTORY": hung})
+    assert done.code == 0, done.output
+    assert done.output.count("warning: history:") == 1
+    (journal,) = runbook.journals().values()
+    assert [e["event"] for e in journal].count("step-finished") == 3
     assert journal[-1]["status"] == "passed"
 
 
