@@ -326,21 +326,10 @@ class _Runner:
         else:
             run_id = new_run_id(str(procedure.id))
             path = self.options.runs_dir / f"{run_id}.jsonl"
-        self.journal = Journal(path)
-        # Imported here: plbook.history reads journals with plbook.run's journal module.
-        from plbook.history.sink import open_history_sink
-
-        self.history = open_history_sink(path, self.terminal.note)
-        provenance = run_provenance(Path(self.catalog.environments_file or ".").parent)
+        self.journal = self.open_journal(path)
         if resumed:
             self.emit(
-                {
-                    "event": "run-resumed",
-                    "run_id": run_id,
-                    "from": plan[0].id,
-                    "vars": context.vars,
-                    **provenance,
-                }
+                {"event": "run-resumed", "run_id": run_id, "from": plan[0].id, "vars": context.vars}
             )
         else:
             self.emit(
@@ -353,7 +342,6 @@ class _Runner:
                     "inputs": context.inputs,
                     "journal": str(path),
                     "plan": [_planned(step, step.id) for step in plan],
-                    **provenance,
                 }
             )
         # A crash keeps "interrupted": the record is finished and written, then the bug shows.
@@ -403,8 +391,19 @@ class _Runner:
             written = write_evidence(report, self.options.evidence)
             self.terminal.note(f"evidence: {written}")
 
+    def open_journal(self, path: Path) -> Journal:
+        """Give the run's journal, opened; its copy in the shared history opens after it."""
+        # Imported here: plbook.history reads journals with plbook.run's journal module.
+        from plbook.history.sink import open_history_sink
+
+        journal = Journal(path)
+        self.history = open_history_sink(path, self.terminal.note)
+        return journal
+
     def emit(self, event: dict[str, Any]) -> None:
-        """Record an event in the journal and show it; secrets are masked first."""
+        """Record an event in the journal, then the history, and show it; secrets masked first."""
+        if event["event"] in ("run-started", "run-resumed"):
+            event = {**event, **run_provenance(Path(self.catalog.environments_file or ".").parent)}
         event = self.mask.data({**event, "at": timestamp()})
         assert self.journal is not None
         self.journal.write(event)
