@@ -59,7 +59,8 @@ def run_timeline(events: list[dict[str, Any]]) -> list[str]:
     started = events[0]
     start = parse_time(started["at"])
     lines = [
-        f"run {started['run_id']}: {started.get('procedure')} on {started.get('environment')}",
+        f"run {started['run_id']}: {started.get('procedure')} on {started.get('environment')}, "
+        f"started {start:%Y-%m-%d %H:%M:%S} UTC",
         f"  by {who(started)}"
         + (f" ({started['ci']['url']})" if (started.get("ci") or {}).get("url") else ""),
     ]
