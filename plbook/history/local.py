@@ -12,6 +12,9 @@ from plbook.history.documents import NotAJournal, run_document
 from plbook.history.store import RunQuery
 from plbook.run.journal import journal_path, read_journal
 
+SECOND = len("20250114-093012")
+"""How much of a run id (`20250114-093012-rollback-railway-3f9a`) names its start time."""
+
 
 class LocalStore:
     """Runs kept as JSON-lines journals in one folder; slot claims as files created exclusively."""
@@ -37,7 +40,8 @@ class LocalStore:
         """Give the runs the query selects, newest first, reading only the journals needed."""
         found: list[dict[str, Any]] = []
         for path in self.journals():
-            if len(found) >= query.limit:
+            # Names order runs to the second only: read on through the last second's runs.
+            if len(found) >= query.limit and path.name[:SECOND] != found[-1]["run_id"][:SECOND]:
                 break
             if query.procedure and f"-{query.procedure}-" not in path.name:
                 continue
@@ -47,7 +51,8 @@ class LocalStore:
                 continue
             if _selected(document, query):
                 found.append(document)
-        return found
+        found.sort(key=lambda document: document["started_at"], reverse=True)
+        return found[: query.limit]
 
     def events(self, run_id: str) -> list[dict[str, Any]]:
         """Give the run's journal events; a user error names recent runs if there is no such run."""

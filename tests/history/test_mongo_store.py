@@ -17,6 +17,7 @@ What nx-27017 0.8 does, checked here or while building the store (the store uses
 
 from __future__ import annotations
 
+import json
 import threading
 import time
 from pathlib import Path
@@ -27,7 +28,7 @@ from history_support import NO_HISTORY, HistoryRunbook
 
 from plbook.history.local import LocalStore
 from plbook.history.mongo import MongoStore
-from plbook.history.store import HistoryStore
+from plbook.history.store import HistoryStore, RunQuery
 
 DAY = 86400
 
@@ -149,3 +150,30 @@ def test_latest_gives_the_last_finished_run_per_procedure_and_environment(
         }
         assert latest[("steady", "test")]["run_id"] == made[1]
         store.close()
+
+
+def _write_journal(runs_dir: Path, run_id: str, started_at: str) -> None:
+    started = {
+        "event": "run-started",
+        "run_id": run_id,
+        "procedure": run_id.split("-")[2],
+        "title": "T",
+        "environment": "test",
+        "inputs": {},
+        "plan": [],
+        "at": started_at,
+    }
+    finished = {"event": "run-finished", "status": "passed", "exit_code": 0, "at": started_at}
+    runs_dir.mkdir(parents=True, exist_ok=True)
+    lines = [json.dumps(started), json.dumps(finished)]
+    (runs_dir / f"{run_id}.jsonl").write_text("\n".join(lines) + "\n")
+
+
+def test_local_runs_started_in_one_second_list_in_start_order(tmp_path: Path) -> None:
+    # Run ids order runs to the second only; within one, the rest of the name must not decide.
+    _write_journal(tmp_path, "20261201-100000-zebra-0000", "2026-12-01T10:00:00.100+00:00")
+    _write_journal(tmp_path, "20261201-100000-aardvark-ffff", "2026-12-01T10:00:00.900+00:00")
+    _write_journal(tmp_path, "20261201-095959-before-ffff", "2026-12-01T09:59:59.500+00:00")
+    store = LocalStore(tmp_path)
+    assert [r["procedure"] for r in store.runs(RunQuery(limit=1))] == ["aardvark"]
+    assert [r["procedure"] for r in store.runs(RunQuery())] == ["aardvark", "zebra", "before"]
