@@ -96,6 +96,9 @@ class HistorySink:
             if self._thread.is_alive() and self._failure is None:
                 waiting = len(self._events) - self._sent
                 self._failure = f"{waiting} events not sent within {self._close_wait:g}s"
+        if self._thread.is_alive() and self._store is not None:
+            # Closing the client stops its monitors now, instead of at exit after their timeouts.
+            self._store.close()
         self._warn_once()
 
     def _warn_once(self) -> None:
