@@ -107,10 +107,10 @@ class MongoStore:
         """Give the sequence numbers of the run's events already stored."""
         return {d["seq"] for d in self._events.find({"run_id": run_id}, {"seq": 1, "_id": 0})}
 
-    def stored_event_counts(self, run_ids: list[str]) -> dict[str, int]:
-        """Give, per run already stored, how many events its document counts."""
-        found = self._runs.find({"_id": {"$in": run_ids}}, {"events": 1})
-        return {d["_id"]: int(d.get("events", 0)) for d in found}
+    def stored_runs(self, run_ids: list[str]) -> dict[str, tuple[int, str]]:
+        """Give, per run already stored, how many events its document counts and its status."""
+        found = self._runs.find({"_id": {"$in": run_ids}}, {"events": 1, "status": 1})
+        return {d["_id"]: (int(d.get("events", 0)), str(d.get("status"))) for d in found}
 
     def save_run(self, document: dict[str, Any]) -> None:
         """Store the run's document unless one made from more events is stored already."""

@@ -26,7 +26,7 @@ def push_journals(local: LocalStore, remote: MongoStore) -> PushResult:
     result = PushResult()
     journals = local.journals()
     remote.ensure_indexes()
-    stored = remote.stored_event_counts([path.stem for path in journals])
+    stored = remote.stored_runs([path.stem for path in journals])
     for path in journals:
         events = read_journal(path)
         try:
@@ -35,7 +35,8 @@ def push_journals(local: LocalStore, remote: MongoStore) -> PushResult:
             result.unreadable.append(f"{path}: {problem}; not a plbook journal, left out")
             continue
         run_id = document["run_id"]
-        if stored.get(run_id) == len(events):
+        # A run stored as running whose journal never finished was killed: it becomes interrupted.
+        if stored.get(run_id) == (len(events), document["status"]):
             continue
         present = remote.stored_seqs(run_id)
         for first, batch in _missing_batches(events, present):

@@ -24,6 +24,13 @@ STEPS: list[dict[str, Any]] = [
     {"id": "count", "title": "Count to three", "shell": "seq 3"},
 ]
 
+WAIT_FOR_GO = {
+    "id": "wait",
+    "title": "Wait for the go",
+    "shell": "until [ -f go ]; do sleep 0.05; done",
+    "timeout": "60s",
+}
+
 
 def _assert_stored_exactly(database: Any, run_id: str, journal: list[dict[str, Any]]) -> None:
     """Assert the history holds each journal event once, numbered as its line, as written."""
@@ -68,12 +75,7 @@ def test_a_run_goes_on_when_the_history_stops_and_push_stores_it_once(
             "outage",
             [
                 STEPS[0],
-                {
-                    "id": "wait",
-                    "title": "Wait for the go",
-                    "shell": "until [ -f go ]; do sleep 0.05; done",
-                    "timeout": "60s",
-                },
+                WAIT_FOR_GO,
                 STEPS[2],
             ],
         )
@@ -112,6 +114,23 @@ def test_an_absent_history_costs_one_warning_and_the_run_passes(runbook: History
     assert done.output.count("warning: history:") == 1
     (journal,) = runbook.journals().values()
     assert journal[-1]["status"] == "passed"
+
+
+def test_a_killed_run_shows_as_interrupted_after_push(
+    runbook: HistoryRunbook, history_uri: str, history_db: Any
+) -> None:
+    runbook.add("stuck", [STEPS[0], WAIT_FOR_GO])
+    process = runbook.start("run", "stuck", env={"PLBOOK_HISTORY": history_uri})
+    deadline = time.monotonic() + 60
+    while not history_db.runs.find_one({"status": "running", "counts.passed": 1}):
+        assert time.monotonic() < deadline, "the running run never reached the history"
+        time.sleep(0.1)
+    process.kill()
+    process.communicate(timeout=30)
+    (runbook.directory / "go").touch()  # lets the orphaned shell step end
+    assert history_db.runs.find_one({})["status"] == "running"
+    assert runbook.plbook("history", "push", env={"PLBOOK_HISTORY": history_uri}).code == 0
+    assert history_db.runs.find_one({})["status"] == "interrupted"
 
 
 @pytest.fixture
