@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from plbook.errors import PlbookError
+from plbook.history.cli import history
 
 if TYPE_CHECKING:
     from plbook.catalog import Catalog
@@ -50,6 +51,9 @@ def main() -> None:
 @click.version_option(package_name="plbook")
 def cli() -> None:
     """Runbook procedures written once as YAML: a searchable site and live checks, one source."""
+
+
+cli.add_command(history)
 
 
 @lru_cache(maxsize=1)
@@ -353,7 +357,8 @@ def run(
         junit=junit,
         evidence=evidence,
         interactive=sys.stdin.isatty() and sys.stdout.isatty(),
-        runs_dir=_project().state_directory / "runs",
+        runs_dir=_project().runs_dir,
+        history=_project().history,
     )
     catalog = _follow_running_sandbox(_catalog_of_run(_procedures(path), procedure_id))
     outcome = run_procedure(catalog, procedure_id, options, make_terminal())

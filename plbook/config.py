@@ -6,7 +6,7 @@ it leaves to others):
 
     sandbox: promptlens          # the sandbox `plbook up` starts; omit for none
     smoke: smoke-tests           # the procedure that proves it; omit for none
-    history: .plbook/runs        # where runs are kept (read by the history store)
+    history: .plbook/runs        # where runs are kept: a folder of journals, or mongodb://…
     categories:
       smoke-test: {verify_every: 1d}
 """
@@ -22,6 +22,7 @@ from pydantic import Field, ValidationError
 
 from plbook.errors import PlbookError, Problem
 from plbook.fields import Duration, Identifier, Strict
+from plbook.history.setting import mongodb_uri
 from plbook.model import Category
 
 CONFIG_FILE = "plbook.yaml"
@@ -73,6 +74,13 @@ class ProjectConfig:
     def state_directory(self) -> Path:
         """Give `.plbook/` at the project root: runs, reports, the running sandbox's addresses."""
         return self.root / STATE_DIRECTORY
+
+    @property
+    def runs_dir(self) -> Path:
+        """Give where the local journals are: the `history:` folder, else `.plbook/runs/`."""
+        if self.history and "://" not in self.history and self.history.strip() != "local":
+            return self.root / self.history.strip()
+        return self.state_directory / "runs"
 
     def verify_every(self, category: str) -> float | None:
         """Give the category's default freshness budget in seconds, if the project sets one."""
@@ -142,6 +150,8 @@ def load_config(root: Path) -> ProjectConfig:
             f"{source}: sandbox: no sandbox named '{parsed.sandbox}'; "
             f"choose {', '.join(SANDBOXES)} or leave it out"
         )
+    if parsed.history is not None and "://" in parsed.history:
+        mongodb_uri(parsed.history.strip(), f"{source}: history")
     return ProjectConfig(
         root=root,
         source=source,

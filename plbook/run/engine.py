@@ -7,6 +7,8 @@ from typing import Any
 
 from plbook.catalog import Catalog
 from plbook.errors import PlbookError
+from plbook.history.provenance import run_provenance
+from plbook.history.sink import open_history_sink
 from plbook.records import RunRecord, journal_path, read_journal, read_run
 from plbook.run.context import Masker, RunContext, secret_values
 from plbook.run.dry_run import print_plan
@@ -87,7 +89,8 @@ def _run(
     """Run the planned steps with a journal, then write the reports; give the outcome."""
     run_id, path = _journal_of(plan, options)
     journal = Journal(path)
-    recorder = Recorder(journal, mask, terminal.console)
+    history = open_history_sink(path, options.history, terminal.console.note)
+    recorder = Recorder(journal, mask, terminal.console, history)
     loop = StepLoop(catalog, options, recorder, terminal.prompts, plan.environment)
     readiness = _readiness(plan, context, loop.path)
     recorder.emit(_start_event(plan, run_id, path, context))
@@ -113,7 +116,7 @@ def _run(
                 "vars": context.vars,
             }
         )
-        journal.close()
+        recorder.close()
         loop.resources.close()
         record = read_run(path)
         _write_reports(record, options, terminal)
@@ -131,13 +134,15 @@ def _journal_of(plan: Plan, options: RunOptions) -> tuple[str, Path]:
 
 
 def _start_event(plan: Plan, run_id: str, path: Path, context: RunContext) -> dict[str, Any]:
-    """Give the event that opens a run's journal, or the one that resumes it."""
+    """Give the event that opens a run's journal, or the one that resumes it, with who ran it."""
+    provenance = run_provenance(Path(plan.procedure.source or ".").resolve().parent)
     if plan.resumed:
         return {
             "event": "run-resumed",
             "run_id": run_id,
             "from": plan.steps[0].id,
             "vars": context.vars,
+            **provenance,
         }
     return {
         "event": "run-started",
@@ -148,6 +153,7 @@ def _start_event(plan: Plan, run_id: str, path: Path, context: RunContext) -> di
         "inputs": context.inputs,
         "journal": str(path),
         "plan": [planned_entry(step, step.id) for step in plan.steps],
+        **provenance,
     }
 
 
@@ -179,6 +185,7 @@ def _offer_next(
             evidence=options.evidence,
             interactive=True,
             runs_dir=options.runs_dir,
+            history=options.history,
             default_timeout=options.default_timeout,
         ),
         terminal,

@@ -6,10 +6,13 @@ import json
 import secrets
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
 from plbook.run.console import Console
 from plbook.run.context import Masker
+
+if TYPE_CHECKING:
+    from plbook.history.sink import HistorySink
 
 
 def new_run_id(procedure_id: str) -> str:
@@ -42,15 +45,29 @@ class Journal:
 
 
 class Recorder:
-    """Masks each event, journals it, then shows it: the one way an event leaves a run."""
+    """Masks each event, journals it, copies it to the shared history, then shows it.
 
-    def __init__(self, journal: Journal, mask: Masker, console: Console) -> None:
+    This is the one way an event leaves a run; the journal is always written first.
+    """
+
+    def __init__(
+        self, journal: Journal, mask: Masker, console: Console, history: HistorySink | None = None
+    ) -> None:
         self.journal = journal
         self.mask = mask
         self.console = console
+        self.history = history
 
     def emit(self, event: dict[str, Any]) -> None:
-        """Record an event in the journal and show it; secrets are masked first."""
+        """Record an event in the journal and the history, and show it; secrets masked first."""
         masked = self.mask.data({**event, "at": timestamp()})
         self.journal.write(masked)
+        if self.history is not None:
+            self.history.event(masked)
         self.console.event(masked)
+
+    def close(self) -> None:
+        """Close the journal, then wait a bounded time for the history's copy."""
+        self.journal.close()
+        if self.history is not None:
+            self.history.close()

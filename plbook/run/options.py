@@ -28,6 +28,8 @@ class RunOptions:
     evidence: Path | None = None
     interactive: bool = False
     runs_dir: Path = RUNS_DIR
+    history: str | None = None
+    """The project's `history:` setting (a folder or mongodb://…); `PLBOOK_HISTORY` wins."""
     default_timeout: float = DEFAULT_TIMEOUT
 
     @property

@@ -1,0 +1,72 @@
+"""The history's shapes: one document per run and one per journal event, made from journal events.
+
+Both stores give runs in this shape, so `plbook history` reads the same from either.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from plbook.records import run_from_events
+
+PROVENANCE = ("operator", "host", "command", "plbook_version", "git_commit", "ci")
+_RUN_EVENTS = ("run-started", "run-resumed", "run-finished")
+
+
+class NotAJournal(ValueError):
+    """The events do not start with a run-started event, so they are not a plbook run."""
+
+
+def run_document(events: list[dict[str, Any]], *, live: bool = False) -> dict[str, Any]:
+    """Give the `runs` document of a run from its events; `live` marks an unfinished one running."""
+    if not events or events[0].get("event") != "run-started":
+        raise NotAJournal("its first line is not a run-started event")
+    started = events[0]
+    record = run_from_events(events)
+    finished = _finished(events)
+    document: dict[str, Any] = {
+        "_id": started["run_id"],
+        "run_id": started["run_id"],
+        "procedure": started["procedure"],
+        "title": started.get("title"),
+        "environment": started["environment"],
+        "inputs": started.get("inputs", {}),
+        **{key: started.get(key) for key in PROVENANCE},
+        "started_at": parse_time(started["at"]),
+        "finished_at": parse_time(record.finished_at) if finished else None,
+        "duration_ms": record.duration_ms if finished else None,
+        "status": record.status if finished or not live else "running",
+        "exit_code": record.exit_code if finished else None,
+        "counts": dict(record.counts),
+        "next_procedure": record.next_procedure,
+        "resumes": [
+            {"at": e["at"], **{key: e.get(key) for key in ("operator", "host", "command")}}
+            for e in events
+            if e.get("event") == "run-resumed"
+        ],
+        "events": len(events),
+    }
+    return document
+
+
+def _finished(events: list[dict[str, Any]]) -> bool:
+    """Give whether the last run-level event says the run ended (a resume reopens it)."""
+    last = next((e["event"] for e in reversed(events) if e.get("event") in _RUN_EVENTS), None)
+    return last == "run-finished"
+
+
+def event_document(run_id: str, seq: int, event: dict[str, Any]) -> dict[str, Any]:
+    """Give the `events` document of one journal event: its place in the run and the event."""
+    return {
+        "run_id": run_id,
+        "seq": seq,
+        "event": event.get("event"),
+        "at": parse_time(event["at"]) if event.get("at") else None,
+        "data": event,
+    }
+
+
+def parse_time(text: str) -> datetime:
+    """Give the aware datetime of a journal timestamp."""
+    return datetime.fromisoformat(text)
