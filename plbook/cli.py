@@ -251,16 +251,26 @@ def run(
     metavar="NAME",
     help="Inject a fault: db-down, slow-api, bad-webhook-secret, quota-desync, bad-deploy.",
 )
-def sandbox(faults: tuple[str, ...]) -> None:
+@click.option(
+    "--latency",
+    default="0ms",
+    metavar="DURATION",
+    help="Add this delay to every HTTP answer, e.g. 100ms (for benchmarks).",
+)
+def sandbox(faults: tuple[str, ...], latency: str) -> None:
     """Start the local PromptLens stand-in on loopback until Ctrl-C."""
+    from plbook.fields import parse_duration
     from plbook.sandbox import UnknownFaultError, serve_sandbox
     from plbook.sandbox.faults import check_fault_names
 
     try:
         check_fault_names(faults)
+        latency_ms = round(parse_duration(latency) * 1000)
     except UnknownFaultError as error:
         raise PlbookError(str(error)) from None
-    serve_sandbox(list(faults))
+    except ValueError as error:
+        raise PlbookError(f"--latency: {error}") from None
+    serve_sandbox(list(faults), latency_ms=latency_ms)
 
 
 @cli.command()

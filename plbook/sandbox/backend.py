@@ -208,7 +208,7 @@ class Backend:
         user = self._authenticated_user(request)
         if user is None:
             return failure(401, "Authentication failed")
-        prompt = request.json().get("prompt")
+        prompt = request.json_object().get("prompt")
         if not isinstance(prompt, str) or not prompt.strip():
             return failure(400, "prompt is required")
         limit = PLAN_LIMITS[user["plan"]]
@@ -247,7 +247,7 @@ class Backend:
         user = self._authenticated_user(request)
         if user is None:
             return failure(401, "Authentication failed")
-        body = request.json()
+        body = request.json_object()
         original, optimized = body.get("originalPrompt"), body.get("optimizedPrompt")
         if not isinstance(original, str) or not isinstance(optimized, str) or not original.strip():
             return failure(400, "originalPrompt and optimizedPrompt are required")
@@ -384,3 +384,8 @@ class Backend:
 def backend_not_found(request: Request) -> Response:
     """Give Express's 404 for an unknown route, in the backend's shape."""
     return failure(404, f"Cannot {request.method} {request.path}")
+
+
+def backend_bad_request(request: Request, message: str) -> Response:
+    """Give the 400 the backend's JSON body parser answers for a body it cannot read."""
+    return failure(400, message)

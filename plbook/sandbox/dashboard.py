@@ -15,6 +15,7 @@ from plbook.sandbox.http_server import (
     Response,
     RoutedHTTPServer,
     Router,
+    ServerBehaviour,
     html_response,
     json_response,
 )
@@ -143,8 +144,11 @@ def _not_found(request: Request) -> Response:
     return html_response(404, _page("Not found", "<h2>404: This page could not be found.</h2>"))
 
 
-def dashboard_server(port: int, dashboard: Dashboard) -> RoutedHTTPServer:
+def dashboard_server(
+    port: int, dashboard: Dashboard, latency_seconds: float = 0.0
+) -> RoutedHTTPServer:
     """Give the dashboard's server, not yet started."""
-    return RoutedHTTPServer(
-        addresses.HOST, port, dashboard.router(), _not_found, dashboard.log_request
+    behaviour = ServerBehaviour(
+        _not_found, access_log=dashboard.log_request, latency_seconds=latency_seconds
     )
+    return RoutedHTTPServer(addresses.HOST, port, dashboard.router(), behaviour)

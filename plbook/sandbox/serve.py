@@ -10,7 +10,7 @@ from plbook.sandbox import addresses
 from plbook.sandbox.stack import Sandbox
 
 
-def serve_sandbox(faults: list[str]) -> None:
+def serve_sandbox(faults: list[str], latency_ms: int = 0) -> None:
     """Run the sandbox, print its addresses, and return after a clean stop on Ctrl-C or SIGTERM."""
     stop_requested = threading.Event()
 
@@ -19,7 +19,7 @@ def serve_sandbox(faults: list[str]) -> None:
 
     previous = {sig: signal.signal(sig, request_stop) for sig in (signal.SIGINT, signal.SIGTERM)}
     try:
-        with Sandbox(faults=faults) as sandbox:
+        with Sandbox(faults=faults, latency_ms=latency_ms) as sandbox:
             print(f"Backend API:   {sandbox.api_url}  (health: {sandbox.api_url}/api/health)")
             print(f"Dashboard:     {sandbox.dashboard_url}")
             print(f"Stripe API:    {sandbox.stripe_api_base}")
@@ -27,6 +27,8 @@ def serve_sandbox(faults: list[str]) -> None:
             print(f"CLI stand-ins: {sandbox.bin_dir}  (put it first on PATH)")
             print(f"Test user:     {addresses.TEST_USER_EMAIL}, token {addresses.TEST_USER_TOKEN}")
             print(f"Faults:        {', '.join(sandbox.faults) or 'none'}")
+            if latency_ms:
+                print(f"Latency:       {latency_ms} ms added to every HTTP answer")
             print("Press Ctrl-C to stop.", flush=True)
             stop_requested.wait()
             print("Stopping the sandbox...", flush=True)

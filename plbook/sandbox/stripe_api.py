@@ -16,6 +16,7 @@ from plbook.sandbox.http_server import (
     Response,
     RoutedHTTPServer,
     Router,
+    ServerBehaviour,
     html_response,
     json_response,
 )
@@ -170,8 +171,15 @@ def _unrecognized_request(request: Request) -> Response:
     )
 
 
-def stripe_api_server(port: int, account: StripeAccount) -> RoutedHTTPServer:
+def _bad_request(request: Request, message: str) -> Response:
+    return stripe_error(400, message)
+
+
+def stripe_api_server(
+    port: int, account: StripeAccount, latency_seconds: float = 0.0
+) -> RoutedHTTPServer:
     """Give the Stripe API stand-in's server, not yet started."""
-    return RoutedHTTPServer(
-        addresses.HOST, port, build_stripe_router(account), _unrecognized_request
+    behaviour = ServerBehaviour(
+        _unrecognized_request, bad_request=_bad_request, latency_seconds=latency_seconds
     )
+    return RoutedHTTPServer(addresses.HOST, port, build_stripe_router(account), behaviour)

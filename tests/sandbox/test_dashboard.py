@@ -40,3 +40,11 @@ def test_history_shows_a_saved_prompt(sandbox, api, auth):
 
     assert history.status_code == 200
     assert "draft a status update" in history.text
+
+
+def test_head_on_the_dashboard_answers_200_without_a_body(sandbox):
+    response = httpx.head(sandbox.dashboard_url)
+
+    assert response.status_code == 200
+    assert response.headers["content-type"].startswith("text/html")
+    assert response.content == b""
