@@ -162,7 +162,7 @@ def _make_request_handler(
             if behaviour.access_log is not None:
                 behaviour.access_log(request, response, time.monotonic() - started)
 
-        do_GET = do_HEAD = do_POST = do_PUT = do_DELETE = do_PATCH = _dispatch
+        do_GET = do_HEAD = do_POST = do_PUT = do_DELETE = do_PATCH = do_OPTIONS = _dispatch
 
         def log_message(self, format: str, *args: Any) -> None:
             """Stay quiet: each server keeps its own log where the CLI stand-ins can read it."""

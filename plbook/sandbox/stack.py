@@ -162,6 +162,7 @@ class Sandbox:
             "quota-desync": self.platform.quota_desync,
             "bad-deploy": not self.platform.current_deployment(BACKEND).healthy,
             "bad-dashboard-deploy": not self.platform.current_deployment(DASHBOARD).healthy,
+            "dashboard-stuck-loading": self.platform.dashboard_stuck_loading,
         }
         return check_fault_names(name for name, on in active.items() if on)
 
@@ -190,6 +191,7 @@ class Sandbox:
                 remove_quota_desync(database)
             self.platform.quota_desync = "quota-desync" in wanted
             self.platform.slow_api = "slow-api" in wanted
+            self.platform.dashboard_stuck_loading = "dashboard-stuck-loading" in wanted
             if ("bad-webhook-secret" in wanted) != ("bad-webhook-secret" in active):
                 secret = (
                     "whsec_plbook_sandbox_rotated"
