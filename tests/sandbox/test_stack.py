@@ -157,3 +157,17 @@ def test_serve_sandbox_prints_addresses_and_stops_cleanly_on_sigterm():
 
         assert served.wait(timeout=20) == 0
     assert all(port_is_free(port) for port in (8787, 8788, 12111, 27117))
+
+
+def test_plbook_sandbox_refuses_a_latency_that_is_not_a_duration():
+    plbook = Path(sys.executable).with_name("plbook")
+
+    result = subprocess.run(
+        [str(plbook), "sandbox", "--latency", "soon"], capture_output=True, text=True, timeout=60
+    )
+
+    assert result.returncode == 2
+    assert result.stderr.strip().splitlines() == [
+        "--latency: 'soon' is not a duration; write a number with a unit, e.g. 500ms, 5s, 2m, "
+        "1h or 1h30m"
+    ]
