@@ -181,8 +181,8 @@ def test_a_wrong_api_key_is_an_error_exit(stripe_cli):
     assert "status=401" in result.stderr
 
 
-def test_the_api_key_defaults_to_stripe_api_key_as_in_the_real_cli(sandbox):
-    environment = {**sandbox.cli_environment(), "STRIPE_API_KEY": "sk_test_wrong_key_123"}
+def test_the_api_key_defaults_to_stripe_secret_key(sandbox):
+    environment = {**sandbox.cli_environment(), "STRIPE_SECRET_KEY": "sk_test_wrong_key_123"}
     result = subprocess.run(
         ["stripe", "customers", "list"],
         env=environment,
