@@ -401,7 +401,7 @@ def _sandbox_options(command: Any) -> Any:
             multiple=True,
             metavar="NAME",
             help="Inject a fault: db-down, slow-api, bad-webhook-secret, quota-desync, "
-            "bad-deploy, bad-dashboard-deploy.",
+            "bad-deploy, bad-dashboard-deploy, dashboard-stuck-loading.",
         ),
         click.option(
             "--port-base",
@@ -432,14 +432,33 @@ def _sandbox_ports(faults: tuple[str, ...], ports: str | None, port_base: int | 
     return choose_ports(ports, port_base)
 
 
+def _latency_ms(latency: str) -> int:
+    """Give `--latency` in whole milliseconds, or stop with a one-line error."""
+    from plbook.fields import parse_duration
+
+    try:
+        return round(parse_duration(latency) * 1000)
+    except ValueError as error:
+        raise PlbookError(f"--latency: {error}") from None
+
+
 @cli.command()
 @_sandbox_options
-def sandbox(faults: tuple[str, ...], ports: str | None, port_base: int | None) -> None:
+@click.option(
+    "--latency",
+    default="0ms",
+    metavar="DURATION",
+    help="Add this delay to every HTTP answer, e.g. 100ms (for benchmarks).",
+)
+def sandbox(
+    faults: tuple[str, ...], ports: str | None, port_base: int | None, latency: str
+) -> None:
     """Start the local PromptLens stand-in on loopback until Ctrl-C."""
     from plbook.sandbox import serve_sandbox
 
     chosen = _sandbox_ports(faults, ports, port_base)
-    serve_sandbox(list(faults), chosen, _project().state_directory)
+    latency_ms = _latency_ms(latency)
+    serve_sandbox(list(faults), chosen, _project().state_directory, latency_ms=latency_ms)
 
 
 @cli.command()

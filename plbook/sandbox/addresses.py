@@ -22,6 +22,12 @@ STRIPE_SECRET_KEY = "sk_test_plbook_sandbox"
 STRIPE_WEBHOOK_SECRET = "whsec_plbook_sandbox"
 TEST_USER_TOKEN = "tok_plbook_sandbox_test_user"
 TEST_USER_EMAIL = "test@example.com"
+TEST_USER_NAME = "Test User"
+# The sandbox's test session: NextAuth's session cookie, or the sign-in route that sets it
+# (the Google callback with this code, as Google would redirect after consent).
+SESSION_COOKIE = "next-auth.session-token"
+TEST_SESSION_TOKEN = "session_plbook_sandbox_test_user"
+TEST_SIGN_IN_CODE = "plbook-sandbox-test-user"
 JWT_SECRET = "jwt_plbook_sandbox"
 RAILWAY_TOKEN = "railway_plbook_sandbox"
 VERCEL_TOKEN = "vercel_plbook_sandbox"
@@ -58,6 +64,11 @@ class SandboxPorts:
     def mongodb_uri(self) -> str:
         """Give the MongoDB connection string, database included."""
         return f"mongodb://{HOST}:{self.mongodb}/{DATABASE_NAME}"
+
+    @property
+    def test_sign_in_url(self) -> str:
+        """Give the dashboard route that signs the test user in and goes to the home page."""
+        return f"{self.dashboard_url}/api/auth/callback/google?code={TEST_SIGN_IN_CODE}"
 
     @property
     def webhook_url(self) -> str:

@@ -53,7 +53,7 @@ def add_admin_routes(router: Router, sandbox: Sandbox) -> None:
         return json_response(200, sandbox.describe())
 
     def set_faults(request: Request) -> Response:
-        faults = request.json().get("faults")
+        faults = request.json_object().get("faults")
         if not isinstance(faults, list):
             return _error(400, 'expected {"faults": [NAME, ...]}')
         try:
@@ -68,7 +68,7 @@ def add_admin_routes(router: Router, sandbox: Sandbox) -> None:
         )
 
     def make_current(request: Request) -> Response:
-        deployment_id = request.json().get("deployment", "")
+        deployment_id = request.json_object().get("deployment", "")
         try:
             deployment = platform.make_current(request.path_params["service"], deployment_id)
         except UnknownDeploymentError as error:

@@ -139,22 +139,46 @@ class Backend:
         """Wrap an /api/* route with what every backend request goes through."""
 
         def answered(request: Request) -> Response:
-            if self._platform.slow_api:
-                time.sleep(SLOW_API_DELAY_SECONDS)
-            if not self._platform.current_deployment(BACKEND).healthy:
-                self.log(
-                    "TypeError: Cannot read properties of undefined (reading 'authorization')"
-                    f" at authMiddleware ({request.method} {request.path})",
-                    "error",
-                )
-                return failure(500, "Internal Server Error")
-            try:
-                return handler(request)
-            except PyMongoError as error:
-                self.log(f"MongoDB error: {type(error).__name__}: {str(error)[:200]}", "error")
-                return failure(503, "Database unavailable")
+            response = self._answer(handler, request)
+            response.headers.update(self._cors_headers(request))
+            return response
 
         return answered
+
+    def _cors_headers(self, request: Request) -> dict[str, str]:
+        """Give the CORS headers that let the dashboard's pages call the API from the browser."""
+        origin = request.header("Origin")
+        if not origin or origin != self._platform.variable(BACKEND, "CORS_ORIGIN"):
+            return {}
+        return {
+            "Access-Control-Allow-Origin": origin,
+            "Access-Control-Allow-Credentials": "true",
+            "Vary": "Origin",
+        }
+
+    def preflight(self, request: Request) -> Response:
+        """Answer a browser's CORS preflight, as the Express cors middleware does."""
+        headers = self._cors_headers(request)
+        if headers:
+            headers["Access-Control-Allow-Methods"] = "GET,HEAD,PUT,PATCH,POST,DELETE"
+            headers["Access-Control-Allow-Headers"] = "Authorization, Content-Type"
+        return Response(204, b"", content_type="text/plain", headers=headers)
+
+    def _answer(self, handler: Handler, request: Request) -> Response:
+        if self._platform.slow_api:
+            time.sleep(SLOW_API_DELAY_SECONDS)
+        if not self._platform.current_deployment(BACKEND).healthy:
+            self.log(
+                "TypeError: Cannot read properties of undefined (reading 'authorization')"
+                f" at authMiddleware ({request.method} {request.path})",
+                "error",
+            )
+            return failure(500, "Internal Server Error")
+        try:
+            return handler(request)
+        except PyMongoError as error:
+            self.log(f"MongoDB error: {type(error).__name__}: {str(error)[:200]}", "error")
+            return failure(503, "Database unavailable")
 
     def log_request(self, request: Request, response: Response, seconds: float) -> None:
         """Log one line per API request, with its duration, as the Express logger does."""
@@ -208,7 +232,7 @@ class Backend:
         user = self._authenticated_user(request)
         if user is None:
             return failure(401, "Authentication failed")
-        prompt = request.json().get("prompt")
+        prompt = request.json_object().get("prompt")
         if not isinstance(prompt, str) or not prompt.strip():
             return failure(400, "prompt is required")
         limit = PLAN_LIMITS[user["plan"]]
@@ -247,7 +271,7 @@ class Backend:
         user = self._authenticated_user(request)
         if user is None:
             return failure(401, "Authentication failed")
-        body = request.json()
+        body = request.json_object()
         original, optimized = body.get("originalPrompt"), body.get("optimizedPrompt")
         if not isinstance(original, str) or not isinstance(optimized, str) or not original.strip():
             return failure(400, "originalPrompt and optimizedPrompt are required")
@@ -379,8 +403,15 @@ class Backend:
         router.add("POST", "/api/prompts", self.answer(self.save_prompt))
         router.add("POST", "/api/billing/checkout", self.answer(self.checkout))
         router.add("POST", "/api/upgrade", self.answer(self.stripe_webhook))
+        router.add("OPTIONS", "/api/{endpoint}", self.preflight)
+        router.add("OPTIONS", "/api/billing/{endpoint}", self.preflight)
 
 
 def backend_not_found(request: Request) -> Response:
     """Give Express's 404 for an unknown route, in the backend's shape."""
     return failure(404, f"Cannot {request.method} {request.path}")
+
+
+def backend_bad_request(request: Request, message: str) -> Response:
+    """Give the 400 the backend's JSON body parser answers for a body it cannot read."""
+    return failure(400, message)

@@ -1,38 +1,68 @@
-"""The web dashboard stand-in (the Next.js app on Vercel): home, history and NextAuth routes."""
+"""The web dashboard stand-in (the Next.js app on Vercel): home, history and NextAuth routes.
+
+A browser signs in as the test user through the Google callback route with the sandbox's
+code (`SandboxPorts.test_sign_in_url`), or by sending the session cookie
+`next-auth.session-token=session_plbook_sandbox_test_user` (both in `addresses`). The
+dashboard reads the user's plan and prompts from the backend API, as the real one does.
+"""
 
 from __future__ import annotations
 
-import html
 import json
 import urllib.error
 import urllib.request
+from datetime import datetime, timedelta, timezone
+from http.cookies import CookieError, SimpleCookie
+from typing import Any
 from urllib.parse import urlencode
 
-from plbook.sandbox import addresses
+from plbook.sandbox import addresses, dashboard_pages
 from plbook.sandbox.http_server import (
     Handler,
     Request,
     Response,
     RoutedHTTPServer,
     Router,
+    ServerBehaviour,
     html_response,
     json_response,
 )
 from plbook.sandbox.state import DASHBOARD, PlatformState
 
 GOOGLE_AUTHORIZE_URL = "https://accounts.google.com/o/oauth2/v2/auth"
+SESSION_DAYS = 30
+# Where the history script finds the prompts in /api/prompts' answer, and where the
+# deployment of the dashboard-stuck-loading fault looks instead.
+PROMPTS_FIELD = "data"
+STUCK_PROMPTS_FIELD = "prompts"
 
 
-def _page(title: str, body: str) -> str:
-    return (
-        '<!doctype html><html><head><meta charset="utf-8">'
-        f"<title>{html.escape(title)}</title></head>"
-        f"<body><header><h1>PromptLens Dashboard</h1></header>{body}</body></html>"
-    )
+class BackendUnavailableError(OSError):
+    """The backend API did not answer the dashboard's server-side request."""
+
+
+def _signed_in(request: Request) -> bool:
+    try:
+        cookies = SimpleCookie(request.header("Cookie"))
+    except CookieError:
+        return False
+    session = cookies.get(addresses.SESSION_COOKIE)
+    return session is not None and session.value == addresses.TEST_SESSION_TOKEN
+
+
+def _redirect(location: str, cookie: str | None = None) -> Response:
+    headers = {"Location": location}
+    if cookie is not None:
+        headers["Set-Cookie"] = cookie
+    return Response(302, b"", content_type="text/plain", headers=headers)
+
+
+def _session_cookie(value: str, max_age: int) -> str:
+    return f"{addresses.SESSION_COOKIE}={value}; Path=/; HttpOnly; SameSite=Lax; Max-Age={max_age}"
 
 
 class Dashboard:
-    """The dashboard's routes; it reads prompts from the backend API, as the real one does."""
+    """The dashboard's routes; it reads plans and prompts from the backend API."""
 
     def __init__(self, platform: PlatformState, ports: addresses.SandboxPorts) -> None:
         self._platform = platform
@@ -44,7 +74,9 @@ class Dashboard:
                 self._platform.log(
                     DASHBOARD, "Error: NEXTAUTH_URL is not defined (middleware)", "error"
                 )
-                return html_response(500, _page("Error", "<h2>500: Internal Server Error</h2>"))
+                return html_response(
+                    500, dashboard_pages.page("Error", "<h2>500: Internal Server Error</h2>")
+                )
             return handler(request)
 
         return answered
@@ -58,19 +90,76 @@ class Dashboard:
             level,
         )
 
+    def _backend_json(self, path: str) -> Any:
+        """Give the backend API's JSON answer for the test user, as the server side asks it."""
+        api_request = urllib.request.Request(
+            f"{self._ports.api_url}{path}",
+            headers={"Authorization": f"Bearer {addresses.TEST_USER_TOKEN}"},
+        )
+        try:
+            with urllib.request.urlopen(api_request, timeout=10) as answer:
+                return json.load(answer)["data"]
+        except (urllib.error.URLError, OSError, ValueError, KeyError) as error:
+            self._platform.log(DASHBOARD, f"Error: GET {path} failed: {error}", "error")
+            raise BackendUnavailableError(str(error)) from None
+
     def home(self, request: Request) -> Response:
-        return html_response(
+        if not _signed_in(request):
+            return html_response(200, dashboard_pages.signed_out_home(self._ports.test_sign_in_url))
+        try:
+            usage = self._backend_json("/api/usage")
+        except BackendUnavailableError:
+            usage = None
+        return html_response(200, dashboard_pages.signed_in_home(addresses.TEST_USER_EMAIL, usage))
+
+    def history(self, request: Request) -> Response:
+        without_script = ""
+        if _signed_in(request):
+            try:
+                prompts = self._backend_json("/api/prompts?limit=100")
+            except BackendUnavailableError:
+                return html_response(
+                    500,
+                    dashboard_pages.page("History", "<h2>Could not load your saved prompts.</h2>"),
+                )
+            without_script = dashboard_pages.prompts_list_html(prompts)
+        field = STUCK_PROMPTS_FIELD if self._platform.dashboard_stuck_loading else PROMPTS_FIELD
+        page = dashboard_pages.history_page(self._ports.api_url, field, without_script)
+        return html_response(200, page)
+
+    def session(self, request: Request) -> Response:
+        """Answer NextAuth's /api/auth/session: {} when signed out, else user and API token."""
+        if not _signed_in(request):
+            return json_response(200, {})
+        expires = datetime.now(timezone.utc) + timedelta(days=SESSION_DAYS)
+        return json_response(
             200,
-            _page(
-                "PromptLens Dashboard",
-                (
-                    "<p>Optimize and save your prompts.</p>"
-                    '<form method="post" action="/api/auth/signin/google">'
-                    "<button>Sign in with Google</button></form>"
-                    "<p>Free Plan: 50 optimizations a month.</p>"
-                    '<p><a href="/history">History</a></p>'
-                ),
-            ),
+            {
+                "user": {"name": addresses.TEST_USER_NAME, "email": addresses.TEST_USER_EMAIL},
+                "expires": expires.isoformat(timespec="milliseconds").replace("+00:00", "Z"),
+                "accessToken": addresses.TEST_USER_TOKEN,
+            },
+        )
+
+    def google_callback(self, request: Request) -> Response:
+        """Sign the test user in when Google (or a test) comes back with the sandbox's code."""
+        if request.query.get("code") != addresses.TEST_SIGN_IN_CODE:
+            return _redirect("/api/auth/error?error=OAuthCallback")
+        target = request.query.get("callbackUrl", "/")
+        # Only paths on this site: an open redirect would be a bug in the real app too.
+        location = target if target.startswith("/") and not target.startswith("//") else "/"
+        self._platform.log(DASHBOARD, f"User {addresses.TEST_USER_EMAIL} signed in with Google")
+        cookie = _session_cookie(addresses.TEST_SESSION_TOKEN, SESSION_DAYS * 86400)
+        return _redirect(location, cookie)
+
+    def sign_out(self, request: Request) -> Response:
+        return _redirect("/", _session_cookie("", 0))
+
+    def auth_error(self, request: Request) -> Response:
+        error = request.query.get("error", "Default")
+        return html_response(
+            401,
+            dashboard_pages.page("Sign in failed", f"<h2>Sign in failed ({error[:40]})</h2>"),
         )
 
     def providers(self, request: Request) -> Response:
@@ -97,54 +186,39 @@ class Dashboard:
                 "scope": "openid email profile",
             }
         )
-        return Response(
-            302,
-            b"",
-            content_type="text/plain",
-            headers={"Location": f"{GOOGLE_AUTHORIZE_URL}?{query}"},
-        )
-
-    def history(self, request: Request) -> Response:
-        api_request = urllib.request.Request(
-            f"{self._ports.api_url}/api/prompts?"
-            + urlencode({"page": request.query.get("page", 1)}),
-            headers={"Authorization": f"Bearer {addresses.TEST_USER_TOKEN}"},
-        )
-        try:
-            with urllib.request.urlopen(api_request, timeout=10) as answer:
-                prompts = json.load(answer)["data"]
-        except (urllib.error.URLError, OSError, ValueError) as error:
-            self._platform.log(DASHBOARD, f"Error: GET /api/prompts failed: {error}", "error")
-            return html_response(
-                500, _page("History", "<h2>Could not load your saved prompts.</h2>")
-            )
-        items = "".join(
-            f"<li><time>{html.escape(p['createdAt'])}</time> "
-            f"<strong>{html.escape(p['originalPrompt'])}</strong>"
-            f"<p>{html.escape(p['optimizedPrompt'])}</p><span>optimized</span></li>"
-            for p in prompts
-        )
-        return html_response(
-            200, _page("History", f'<h2>Saved Prompts</h2><ul id="prompts">{items}</ul>')
-        )
+        return _redirect(f"{GOOGLE_AUTHORIZE_URL}?{query}")
 
     def router(self) -> Router:
         """Give the dashboard's routes."""
         router = Router()
-        router.add("GET", "/", self._deployed(self.home))
-        router.add("GET", "/history", self._deployed(self.history))
-        router.add("GET", "/api/auth/providers", self._deployed(self.providers))
-        router.add("POST", "/api/auth/signin/google", self._deployed(self.sign_in_with_google))
-        router.add("GET", "/api/auth/signin/google", self._deployed(self.sign_in_with_google))
+        routes: list[tuple[str, str, Handler]] = [
+            ("GET", "/", self.home),
+            ("GET", "/history", self.history),
+            ("GET", "/history/{prompt_id}", self.history),
+            ("GET", "/api/auth/providers", self.providers),
+            ("GET", "/api/auth/session", self.session),
+            ("GET", "/api/auth/callback/google", self.google_callback),
+            ("GET", "/api/auth/error", self.auth_error),
+            ("POST", "/api/auth/signout", self.sign_out),
+            ("POST", "/api/auth/signin/google", self.sign_in_with_google),
+            ("GET", "/api/auth/signin/google", self.sign_in_with_google),
+        ]
+        for method, pattern, handler in routes:
+            router.add(method, pattern, self._deployed(handler))
         return router
 
 
 def _not_found(request: Request) -> Response:
-    return html_response(404, _page("Not found", "<h2>404: This page could not be found.</h2>"))
-
-
-def dashboard_server(port: int, dashboard: Dashboard) -> RoutedHTTPServer:
-    """Give the dashboard's server, not yet started."""
-    return RoutedHTTPServer(
-        addresses.HOST, port, dashboard.router(), _not_found, dashboard.log_request
+    return html_response(
+        404, dashboard_pages.page("Not found", "<h2>404: This page could not be found.</h2>")
     )
+
+
+def dashboard_server(
+    port: int, dashboard: Dashboard, latency_seconds: float = 0.0
+) -> RoutedHTTPServer:
+    """Give the dashboard's server, not yet started."""
+    behaviour = ServerBehaviour(
+        _not_found, access_log=dashboard.log_request, latency_seconds=latency_seconds
+    )
+    return RoutedHTTPServer(addresses.HOST, port, dashboard.router(), behaviour)

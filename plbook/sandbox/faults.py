@@ -23,6 +23,10 @@ FAULTS: dict[str, str] = {
         "The current dashboard deployment is a bad one: its pages answer 500 until a previous "
         "deployment is promoted with `vercel promote`."
     ),
+    "dashboard-stuck-loading": (
+        "The dashboard's history page answers 200 but never leaves its loading state: its "
+        "client script looks for the prompts where the API does not put them."
+    ),
 }
 
 SLOW_API_DELAY_SECONDS = 1.5

@@ -13,6 +13,10 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 
+class MalformedBodyError(ValueError):
+    """A request body that is not the JSON the route reads; the server answers 400."""
+
+
 @dataclass
 class Request:
     """What a route handler needs from an HTTP request."""
@@ -23,12 +27,23 @@ class Request:
     headers: dict[str, str]
     body: bytes
     path_params: dict[str, str] = field(default_factory=dict)
+    query_string: str = ""
 
     def json(self) -> Any:
         """Give the body parsed as JSON, or an empty dict when there is no body."""
         if not self.body.strip():
             return {}
-        return json.loads(self.body)
+        try:
+            return json.loads(self.body)
+        except ValueError as error:
+            raise MalformedBodyError(f"Unexpected token in JSON body: {error}") from None
+
+    def json_object(self) -> dict[str, Any]:
+        """Give the body as a JSON object, or raise MalformedBodyError for anything else."""
+        parsed = self.json()
+        if not isinstance(parsed, dict):
+            raise MalformedBodyError("The JSON body must be an object")
+        return parsed
 
     def header(self, name: str) -> str:
         """Give a header's value (case-insensitive name), or "" when absent."""
@@ -56,6 +71,12 @@ def html_response(status: int, html: str) -> Response:
 
 
 Handler = Callable[[Request], Response]
+BadRequestHandler = Callable[[Request, str], Response]
+
+
+def json_bad_request(request: Request, message: str) -> Response:
+    """Give a 400 with the message as a JSON error body."""
+    return json_response(400, {"error": message})
 
 
 class Router:
@@ -70,7 +91,12 @@ class Router:
         self._routes.append((method, re.compile(f"^{regex}$"), handler))
 
     def find(self, method: str, path: str) -> tuple[Handler, dict[str, str]] | None:
-        """Give the handler and path parameters for a request, or None when no route matches."""
+        """Give the handler and path parameters for a request, or None when no route matches.
+
+        HEAD finds the GET route, as every HTTP server answers it: the same status and
+        headers, without the body.
+        """
+        method = "GET" if method == "HEAD" else method
         for route_method, regex, handler in self._routes:
             match = regex.match(path)
             if match and route_method == method:
@@ -81,8 +107,30 @@ class Router:
 AccessLog = Callable[[Request, Response, float], None]
 
 
+@dataclass(frozen=True)
+class ServerBehaviour:
+    """How a server answers beyond its routes: unknown paths, bad bodies, logging, latency."""
+
+    not_found: Handler
+    bad_request: BadRequestHandler = json_bad_request
+    access_log: AccessLog | None = None
+    # Added to every answer, so a benchmark can see what concurrency buys against real latency.
+    latency_seconds: float = 0.0
+
+
+def _answer(router: Router, behaviour: ServerBehaviour, request: Request) -> Response:
+    found = router.find(request.method, request.path)
+    if found is None:
+        return behaviour.not_found(request)
+    handler, request.path_params = found
+    try:
+        return handler(request)
+    except MalformedBodyError as error:
+        return behaviour.bad_request(request, str(error))
+
+
 def _make_request_handler(
-    router: Router, not_found: Handler, access_log: AccessLog | None
+    router: Router, behaviour: ServerBehaviour
 ) -> type[BaseHTTPRequestHandler]:
     class RoutedRequestHandler(BaseHTTPRequestHandler):
         # A client that connects and says nothing must not hold a thread (and so stop()) forever.
@@ -98,24 +146,23 @@ def _make_request_handler(
                 query={key: values[-1] for key, values in parse_qs(url.query).items()},
                 headers={key.lower(): value for key, value in self.headers.items()},
                 body=self.rfile.read(length) if length else b"",
+                query_string=url.query,
             )
-            found = router.find(request.method, request.path)
-            if found is None:
-                response = not_found(request)
-            else:
-                handler, request.path_params = found
-                response = handler(request)
+            response = _answer(router, behaviour, request)
+            if behaviour.latency_seconds:
+                time.sleep(behaviour.latency_seconds)
             self.send_response(response.status)
             self.send_header("Content-Type", response.content_type)
             self.send_header("Content-Length", str(len(response.body)))
             for name, value in response.headers.items():
                 self.send_header(name, value)
             self.end_headers()
-            self.wfile.write(response.body)
-            if access_log is not None:
-                access_log(request, response, time.monotonic() - started)
+            if request.method != "HEAD":
+                self.wfile.write(response.body)
+            if behaviour.access_log is not None:
+                behaviour.access_log(request, response, time.monotonic() - started)
 
-        do_GET = do_POST = do_PUT = do_DELETE = do_PATCH = _dispatch
+        do_GET = do_HEAD = do_POST = do_PUT = do_DELETE = do_PATCH = do_OPTIONS = _dispatch
 
         def log_message(self, format: str, *args: Any) -> None:
             """Stay quiet: each server keeps its own log where the CLI stand-ins can read it."""
@@ -135,10 +182,9 @@ class RoutedHTTPServer:
         host: str,
         port: int,
         router: Router,
-        not_found: Handler,
-        access_log: AccessLog | None = None,
+        behaviour: ServerBehaviour,
     ) -> None:
-        handler_class = _make_request_handler(router, not_found, access_log)
+        handler_class = _make_request_handler(router, behaviour)
         try:
             self._server = ThreadingHTTPServer((host, port), handler_class)
         except OSError as error:

@@ -58,7 +58,7 @@ def seed_database(db: Database[dict[str, Any]], stripe: StripeAccount) -> None:
         [
             _user(
                 addresses.TEST_USER_EMAIL,
-                "Test User",
+                addresses.TEST_USER_NAME,
                 "free",
                 0,
                 now,

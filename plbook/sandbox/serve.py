@@ -19,7 +19,10 @@ from plbook.sandbox.stack import Sandbox
 
 
 def serve_sandbox(
-    faults: list[str], ports: SandboxPorts | None = None, state_directory: Path | None = None
+    faults: list[str],
+    ports: SandboxPorts | None = None,
+    state_directory: Path | None = None,
+    latency_ms: int = 0,
 ) -> None:
     """Run the sandbox, print its addresses, and return after a clean stop on Ctrl-C or SIGTERM.
 
@@ -34,7 +37,7 @@ def serve_sandbox(
 
     previous = {sig: signal.signal(sig, request_stop) for sig in (signal.SIGINT, signal.SIGTERM)}
     try:
-        with Sandbox(faults=faults, ports=ports) as sandbox:
+        with Sandbox(faults=faults, ports=ports, latency_ms=latency_ms) as sandbox:
             record = write_running_sandbox(state_directory, ports) if state_directory else None
             print(f"Backend API:   {sandbox.api_url}  (health: {sandbox.api_url}/api/health)")
             print(f"Dashboard:     {sandbox.dashboard_url}")
@@ -46,6 +49,8 @@ def serve_sandbox(
             if record is not None:
                 print(f"Runs here:     follow these ports through {record}")
             print(f"Elsewhere:     export {PORTS_VARIABLE}={ports_spec(ports)}")
+            if latency_ms:
+                print(f"Latency:       {latency_ms} ms added to every HTTP answer")
             print("Press Ctrl-C to stop.", flush=True)
             try:
                 stop_requested.wait()

@@ -43,8 +43,12 @@ class Sandbox:
         faults: Iterable[str] = (),
         ports: SandboxPorts | None = None,
         state_dir: Path | str | None = None,
+        latency_ms: int = 0,
     ) -> None:
         self.ports = ports or SandboxPorts()
+        if latency_ms < 0:
+            raise ValueError(f"latency_ms must be 0 or more, not {latency_ms}")
+        self.latency_ms = latency_ms
         self._initial_faults = check_fault_names(faults)
         self._given_state_dir = Path(state_dir) if state_dir is not None else None
         self._state_dir: Path | None = None
@@ -101,9 +105,9 @@ class Sandbox:
 
     def _start(self) -> None:
         from plbook.sandbox.admin_api import add_admin_routes
-        from plbook.sandbox.backend import Backend, backend_not_found
+        from plbook.sandbox.backend import Backend, backend_bad_request, backend_not_found
         from plbook.sandbox.dashboard import Dashboard, dashboard_server
-        from plbook.sandbox.http_server import RoutedHTTPServer, Router
+        from plbook.sandbox.http_server import RoutedHTTPServer, Router, ServerBehaviour
         from plbook.sandbox.seed import create_indexes, seed_database
         from plbook.sandbox.stripe_api import stripe_api_server
         from plbook.sandbox.stripe_store import StripeAccount
@@ -117,13 +121,18 @@ class Sandbox:
         api_router = Router()
         backend.add_routes(api_router)
         add_admin_routes(api_router, self)
+        latency = self.latency_ms / 1000
+        api_behaviour = ServerBehaviour(
+            backend_not_found,
+            bad_request=backend_bad_request,
+            access_log=backend.log_request,
+            latency_seconds=latency,
+        )
         # Bind every port before starting anything, so a taken port fails fast and cleanly.
         self._servers = [
-            RoutedHTTPServer(
-                addresses.HOST, self.ports.api, api_router, backend_not_found, backend.log_request
-            ),
-            dashboard_server(self.ports.dashboard, Dashboard(self.platform, self.ports)),
-            stripe_api_server(self.ports.stripe_api, self._stripe),
+            RoutedHTTPServer(addresses.HOST, self.ports.api, api_router, api_behaviour),
+            dashboard_server(self.ports.dashboard, Dashboard(self.platform, self.ports), latency),
+            stripe_api_server(self.ports.stripe_api, self._stripe, latency),
         ]
         self._mongo = MongoServer(self.ports.mongodb, self._state_dir)
         self._mongo.wipe()
@@ -162,6 +171,7 @@ class Sandbox:
             "quota-desync": self.platform.quota_desync,
             "bad-deploy": not self.platform.current_deployment(BACKEND).healthy,
             "bad-dashboard-deploy": not self.platform.current_deployment(DASHBOARD).healthy,
+            "dashboard-stuck-loading": self.platform.dashboard_stuck_loading,
         }
         return check_fault_names(name for name, on in active.items() if on)
 
@@ -190,6 +200,7 @@ class Sandbox:
                 remove_quota_desync(database)
             self.platform.quota_desync = "quota-desync" in wanted
             self.platform.slow_api = "slow-api" in wanted
+            self.platform.dashboard_stuck_loading = "dashboard-stuck-loading" in wanted
             if ("bad-webhook-secret" in wanted) != ("bad-webhook-secret" in active):
                 secret = (
                     "whsec_plbook_sandbox_rotated"
@@ -222,6 +233,7 @@ class Sandbox:
                 "mongodb": self.mongodb_uri,
             },
             "faults": self.faults,
+            "latency_ms": self.latency_ms,
             **self.platform.describe(),
         }
 

@@ -107,6 +107,7 @@ def _seed_variables(ports: addresses.SandboxPorts) -> dict[str, dict[str, str]]:
             "STRIPE_WEBHOOK_SECRET": addresses.STRIPE_WEBHOOK_SECRET,
             "JWT_SECRET": addresses.JWT_SECRET,
             "JWT_EXPIRES_IN": "7d",
+            "CORS_ORIGIN": ports.dashboard_url,
         },
         DASHBOARD: {
             "NEXTAUTH_URL": ports.dashboard_url,
@@ -140,6 +141,7 @@ class PlatformState:
             service: deque(maxlen=10_000) for service in SERVICES
         }
         self.slow_api = False
+        self.dashboard_stuck_loading = False
         self.quota_desync = False
 
     def log(self, service: str, message: str, level: str = "info") -> None:

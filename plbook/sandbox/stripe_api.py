@@ -8,7 +8,6 @@ SDK works against it when pointed at it with `base_addresses={"api": ...}` or
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
 
 from plbook.sandbox import addresses
 from plbook.sandbox.http_server import (
@@ -16,13 +15,19 @@ from plbook.sandbox.http_server import (
     Response,
     RoutedHTTPServer,
     Router,
+    ServerBehaviour,
     html_response,
     json_response,
 )
 from plbook.sandbox.stripe_forms import decode_stripe_form
+from plbook.sandbox.stripe_queries import (
+    InvalidStripeParameterError,
+    expand_fields,
+    list_expansions,
+    parse_expand,
+    parse_list_query,
+)
 from plbook.sandbox.stripe_store import NoSuchObjectError, StripeAccount
-
-DEFAULT_LIST_LIMIT = 10
 
 
 def stripe_error(status: int, message: str, **details: str) -> Response:
@@ -53,25 +58,22 @@ def _authentication_error(request: Request) -> Response | None:
     return None
 
 
-def _list_page(request: Request, objects: list[dict[str, Any]]) -> Response:
-    limit = min(int(request.query.get("limit", DEFAULT_LIST_LIMIT)), 100)
-    starting_after = request.query.get("starting_after")
-    if starting_after:
-        ids = [obj["id"] for obj in objects]
-        objects = objects[ids.index(starting_after) + 1 :] if starting_after in ids else []
+def _list_page(
+    request: Request, account: StripeAccount, kind: str, filters: tuple[str, ...]
+) -> Response:
+    query = parse_list_query(request.query_string, filters)
+    expansions = list_expansions(query.expand)
+    matching = [obj for obj in account.list_objects(kind) if query.matches(obj)]
+    page, has_more = query.page(matching)
     return json_response(
         200,
         {
             "object": "list",
             "url": request.path,
-            "has_more": len(objects) > limit,
-            "data": objects[:limit],
+            "has_more": has_more,
+            "data": [expand_fields(obj, expansions, account.get) for obj in page],
         },
     )
-
-
-def _filters(request: Request, *names: str) -> dict[str, str]:
-    return {name: request.query[name] for name in names if name in request.query}
 
 
 def build_stripe_router(account: StripeAccount) -> Router:
@@ -87,20 +89,21 @@ def build_stripe_router(account: StripeAccount) -> Router:
                 return handler(request)
             except NoSuchObjectError as error:
                 return stripe_error(404, str(error), code="resource_missing", param="id")
+            except InvalidStripeParameterError as error:
+                return stripe_error(400, str(error), code="parameter_unknown", param=error.param)
 
         return checked
 
     def list_of(kind: str, *filter_names: str) -> Callable[[Request], Response]:
-        return authenticated(
-            lambda request: _list_page(
-                request, account.list_objects(kind, **_filters(request, *filter_names))
-            )
-        )
+        return authenticated(lambda request: _list_page(request, account, kind, filter_names))
 
     def one(kind: str) -> Callable[[Request], Response]:
-        return authenticated(
-            lambda request: json_response(200, account.get(kind, request.path_params["id"]))
-        )
+        def retrieved(request: Request) -> Response:
+            expand = parse_expand(request.query_string)
+            obj = account.get(kind, request.path_params["id"])
+            return json_response(200, expand_fields(obj, expand, account.get))
+
+        return authenticated(retrieved)
 
     def create_customer(request: Request) -> Response:
         params = decode_stripe_form(request.body.decode())
@@ -156,6 +159,8 @@ def build_stripe_router(account: StripeAccount) -> Router:
         "/v1/test_helpers/checkout/sessions/{id}/complete",
         authenticated(complete_checkout_session),
     )
+    router.add("GET", "/v1/invoices", list_of("invoice", "status", "customer", "subscription"))
+    router.add("GET", "/v1/invoices/{id}", one("invoice"))
     router.add("GET", "/v1/events", list_of("event", "type"))
     router.add("GET", "/v1/events/{id}", one("event"))
     router.add("GET", "/checkout/{id}", hosted_checkout_page)
@@ -170,8 +175,15 @@ def _unrecognized_request(request: Request) -> Response:
     )
 
 
-def stripe_api_server(port: int, account: StripeAccount) -> RoutedHTTPServer:
+def _bad_request(request: Request, message: str) -> Response:
+    return stripe_error(400, message)
+
+
+def stripe_api_server(
+    port: int, account: StripeAccount, latency_seconds: float = 0.0
+) -> RoutedHTTPServer:
     """Give the Stripe API stand-in's server, not yet started."""
-    return RoutedHTTPServer(
-        addresses.HOST, port, build_stripe_router(account), _unrecognized_request
+    behaviour = ServerBehaviour(
+        _unrecognized_request, bad_request=_bad_request, latency_seconds=latency_seconds
     )
+    return RoutedHTTPServer(addresses.HOST, port, build_stripe_router(account), behaviour)

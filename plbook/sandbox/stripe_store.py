@@ -70,6 +70,7 @@ class StripeAccount:
                 "subscription",
                 "checkout.session",
                 "event",
+                "invoice",
                 "webhook_endpoint",
             )
         }

@@ -150,3 +150,35 @@ def test_quota_desync_adds_over_quota_free_users_and_a_lapsed_pro(sandbox, db):
 
     sandbox.set_faults([])
     assert db.users.count_documents({"plan": "free", "usageCount": {"$gt": 50}}) == 0
+
+
+def test_head_answers_like_get_without_a_body(sandbox, api):
+    got = api.get("/api/health")
+    head = api.head("/api/health")
+
+    assert head.status_code == 200
+    assert head.content == b""
+    assert head.headers["content-type"] == got.headers["content-type"]
+    assert head.headers["content-length"] == got.headers["content-length"]
+
+
+def test_head_on_an_unknown_path_is_404(api):
+    assert api.head("/api/nowhere").status_code == 404
+
+
+@pytest.mark.parametrize("body", [b'{"prompt": "unterminated', b"[1, 2]", b"not json"])
+def test_a_body_that_is_not_a_json_object_gets_a_400_with_a_json_error(api, auth, body):
+    response = api.post(
+        "/api/optimize", headers={**auth, "Content-Type": "application/json"}, content=body
+    )
+
+    assert response.status_code == 400
+    assert response.json()["success"] is False
+    assert "JSON" in response.json()["error"]
+
+
+def test_malformed_json_to_an_admin_endpoint_gets_a_400(api):
+    response = api.post("/__sandbox/faults", content=b"{faults: [}")
+
+    assert response.status_code == 400
+    assert "JSON" in response.json()["error"]

@@ -8,6 +8,7 @@ import socket
 import subprocess
 import sys
 import threading
+import time
 from pathlib import Path
 
 import httpx
@@ -62,6 +63,25 @@ def test_a_taken_port_fails_start_cleanly(sandbox, free_ports):
         Sandbox(ports=taken).start()
 
     assert child_pids() == children_before
+
+
+def test_latency_delays_every_http_answer(free_ports):
+    with Sandbox(ports=SandboxPorts(*free_ports(4)), latency_ms=150) as sandbox:
+        urls = [
+            f"{sandbox.api_url}/api/health",
+            sandbox.dashboard_url,
+            f"{sandbox.stripe_api_base}/v1/customers",
+        ]
+        for url in urls:
+            started = time.monotonic()
+            httpx.get(url, timeout=10)
+            assert time.monotonic() - started >= 0.15, url
+        assert httpx.get(f"{sandbox.api_url}/__sandbox/state").json()["latency_ms"] == 150
+
+
+def test_a_negative_latency_is_refused():
+    with pytest.raises(ValueError, match="latency_ms"):
+        Sandbox(latency_ms=-1)
 
 
 def test_unknown_faults_are_refused():
@@ -137,3 +157,17 @@ def test_serve_sandbox_prints_addresses_and_stops_cleanly_on_sigterm():
 
         assert served.wait(timeout=20) == 0
     assert all(port_is_free(port) for port in (8787, 8788, 12111, 27117))
+
+
+def test_plbook_sandbox_refuses_a_latency_that_is_not_a_duration():
+    plbook = Path(sys.executable).with_name("plbook")
+
+    result = subprocess.run(
+        [str(plbook), "sandbox", "--latency", "soon"], capture_output=True, text=True, timeout=60
+    )
+
+    assert result.returncode == 2
+    assert result.stderr.strip().splitlines() == [
+        "--latency: 'soon' is not a duration; write a number with a unit, e.g. 500ms, 5s, 2m, "
+        "1h or 1h30m"
+    ]

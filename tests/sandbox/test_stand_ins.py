@@ -130,7 +130,7 @@ def test_stripe_trigger_delivers_a_signed_checkout_event(sandbox, run_cli, wait_
 
 
 def test_stripe_lists_webhooks_and_retrieves_subscriptions(sandbox, db, run_cli):
-    endpoints = json.loads(run_cli("stripe", "webhooks", "list").stdout)["data"]
+    endpoints = json.loads(run_cli("stripe", "webhook_endpoints", "list").stdout)["data"]
     assert endpoints[0]["url"] == f"{sandbox.api_url}/api/upgrade"
     subscription_id = db.users.find_one({"email": "pro@example.com"})["stripeSubscriptionId"]
 
