@@ -365,6 +365,50 @@ def run(
     sys.exit(outcome.exit_code)
 
 
+@cli.command()
+@click.argument("procedure_ids", nargs=-1, metavar="[ID]...")
+@click.option("--all", "every", is_flag=True, help="Every procedure of the runbook.")
+@click.option("--env", "environment", required=True, metavar="NAME", help="Environment to verify.")
+@click.option(
+    "--jobs", default=4, show_default=True, type=click.IntRange(1, 64), help="Runs at once."
+)
+@click.option(
+    "--slot", metavar="KEY", help="The scheduler's slot (2026-12-01T06:00): one run per slot."
+)
+@click.option("--yes", is_flag=True, help="Run procedures with destructive steps too.")
+@click.option("--path", type=click.Path(path_type=Path), help=PATH_HELP)
+def verify(
+    procedure_ids: tuple[str, ...],
+    every: bool,
+    environment: str,
+    jobs: int,
+    slot: str | None,
+    yes: bool,
+    path: Path | None,
+) -> None:
+    """Run procedures unattended, each its own run in the history; exit 1 if any failed.
+
+    Procedures with destructive steps are skipped unless --yes; manual steps are recorded as
+    skipped-unattended. A second firing of one --slot records nothing new.
+    """
+    from plbook.run import RunOptions
+    from plbook.verify import verification_table, verify_procedures
+
+    if every == bool(procedure_ids):
+        raise PlbookError("plbook verify: give procedure ids or --all, not both or neither")
+    catalog = _follow_running_sandbox(_catalog((_procedures(path),)))
+    chosen = sorted(catalog.procedures) if every else [catalog.get(p).id for p in procedure_ids]
+    options = RunOptions(
+        environment=environment,
+        yes=yes,
+        runs_dir=_project().runs_dir,
+        history=_project().history,
+    )
+    rows = verify_procedures(catalog, chosen, options, jobs, slot)
+    click.echo("\n".join(verification_table(rows)))
+    sys.exit(1 if any(row.verdict == "failed" for row in rows) else 0)
+
+
 def _follow_running_sandbox(catalog: Any) -> Any:
     """Give the catalog with its stand-in environments moved to the running sandbox's ports."""
     from plbook.sandbox.addresses import SANDBOX_API_VARIABLE

@@ -129,7 +129,7 @@ def _journal_of(plan: Plan, options: RunOptions) -> tuple[str, Path]:
     if plan.resumed:
         run_id = str(plan.resumed[0]["run_id"])
         return run_id, journal_path(run_id, options.runs_dir)
-    run_id = new_run_id(plan.procedure.id)
+    run_id = options.run_id or new_run_id(plan.procedure.id)
     return run_id, options.runs_dir / f"{run_id}.jsonl"
 
 

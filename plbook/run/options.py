@@ -28,6 +28,8 @@ class RunOptions:
     evidence: Path | None = None
     interactive: bool = False
     runs_dir: Path = RUNS_DIR
+    run_id: str | None = None
+    """The id of a new run, when the caller chose it (`plbook verify` claims a slot with it)."""
     history: str | None = None
     """The project's `history:` setting (a folder or mongodb://…); `PLBOOK_HISTORY` wins."""
     default_timeout: float = DEFAULT_TIMEOUT

@@ -19,6 +19,8 @@ from plbook import expr
 SpecT = TypeVar("SpecT")
 ModelT = TypeVar("ModelT", bound=BaseModel)
 ResourceT = TypeVar("ResourceT")
+UNATTENDED = "unattended"
+"""The answer to a manual step when nobody is there to give one (`plbook verify`)."""
 
 
 @dataclass(frozen=True)
@@ -92,7 +94,7 @@ class StepRuntime(Protocol):
         """Give the environment variables a subprocess of the step runs with."""
 
     def ask_manual(self, instruction: str) -> str:
-        """Give a person's answer to a manual step: pass, fail or skip."""
+        """Give a person's answer to a manual step: pass, fail or skip; UNATTENDED if none."""
 
     def show_message(self, text: str) -> None:
         """Show a rendered message to the person running the procedure."""

@@ -6,7 +6,14 @@ from datetime import datetime, timezone
 from typing import Any
 
 from plbook.fields import Prose
-from plbook.steps.base import StepFailed, StepKind, StepRuntime, StepSkipped, StepView
+from plbook.steps.base import (
+    UNATTENDED,
+    StepFailed,
+    StepKind,
+    StepRuntime,
+    StepSkipped,
+    StepView,
+)
 
 Spec = Prose
 """The instruction, in plain words."""
@@ -42,6 +49,8 @@ class ManualKind(StepKind[str]):
             raise StepFailed("answered fail", result)
         if answer == "skip":
             raise StepSkipped("answered skip", result)
+        if answer == UNATTENDED:
+            raise StepSkipped("skipped-unattended: nobody was there to carry it out", result)
         return result
 
 
