@@ -6,6 +6,7 @@ so `plbook --help` and `plbook validate` stay quick.
 
 from __future__ import annotations
 
+import gc
 import json
 import sys
 from collections.abc import Callable
@@ -290,6 +291,8 @@ def run(
         interactive=sys.stdin.isatty() and sys.stdout.isatty(),
     )
     catalog = _catalog_of_run(path, procedure_id)
+    # Modules and the catalog live as long as the run: the collections it makes skip them.
+    gc.freeze()
     outcome = run_procedure(catalog, procedure_id, options, make_terminal())
     sys.exit(outcome.exit_code)
 
