@@ -6,6 +6,7 @@ so `plbook --help` and `plbook validate` stay quick.
 
 from __future__ import annotations
 
+import gc
 import json
 import os
 import sys
@@ -356,6 +357,8 @@ def run(
         runs_dir=_project().state_directory / "runs",
     )
     catalog = _follow_running_sandbox(_catalog_of_run(_procedures(path), procedure_id))
+    # Modules and the catalog live as long as the run: the collections it makes skip them.
+    gc.freeze()
     outcome = run_procedure(catalog, procedure_id, options, make_terminal())
     sys.exit(outcome.exit_code)
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Annotated, Any, Literal
 
-from pydantic import BeforeValidator, Field, create_model, model_validator
+from pydantic import BeforeValidator, Field, PrivateAttr, create_model, model_validator
 
 from plbook.fields import Identifier, Name, Prose, Strict, Wait
 from plbook.steps import http, manual, message, mongo, procedure, shell, stripe
@@ -88,10 +88,15 @@ class StepBase(Strict):
         False, description="Changes something: never runs without an explicit yes."
     )
 
+    # Set once validated: the step loop, the journal and the page ask for it many times.
+    _kind: str = PrivateAttr("")
+
     @property
     def kind(self) -> str:
         """Give the name of the step's kind (`http`, `shell`, ...)."""
-        return next(name for name in STEP_KINDS if getattr(self, name) is not None)
+        if not self._kind:
+            self._kind = next(name for name in STEP_KINDS if getattr(self, name) is not None)
+        return self._kind
 
     @property
     def kind_contract(self) -> StepKind[Any]:
