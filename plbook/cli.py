@@ -144,16 +144,18 @@ _PASS_THROUGH = {"ignore_unknown_options": True, "allow_extra_args": True}
 @click.option(
     "--out",
     type=click.Path(path_type=Path),
-    help="The docs folder to write into (default: docs_dir of mkdocs.yml); pages go to procedures/.",
+    help="Folder to write into (default: procedures/ in the docs_dir of mkdocs.yml).",
 )
 def pages(path: Path, out: Path | None) -> None:
     """Write the procedure pages, index and category pages as Markdown, for any site engine."""
     from plbook.site.engines import docs_dir
     from plbook.site.generate import write_pages
+    from plbook.site.links import PROCEDURES_FOLDER
     from plbook.site.pages import template_environment
 
-    written = write_pages(_catalog((path,)), out or docs_dir(), template_environment())
-    click.echo(f"wrote {len(written)} files under {(out or docs_dir()) / 'procedures'}", err=True)
+    folder = out or docs_dir() / PROCEDURES_FOLDER
+    written = write_pages(_catalog((path,)), folder, template_environment())
+    click.echo(f"wrote {len(written)} files in {folder}/ (ignored by git)", err=True)
 
 
 @cli.command(context_settings=_PASS_THROUGH)
@@ -173,18 +175,21 @@ def build(path: Path, engine: str, engine_args: tuple[str, ...]) -> None:
     """
     from plbook.site import engines
     from plbook.site.generate import write_pages
+    from plbook.site.links import PROCEDURES_FOLDER
     from plbook.site.pages import template_environment
 
     catalog = _catalog((path,))
     if engine == "zensical":
-        write_pages(catalog, engines.docs_dir(), template_environment())
+        write_pages(catalog, engines.docs_dir() / PROCEDURES_FOLDER, template_environment())
     code = engines.run_engine(engine, list(engine_args))
     if code:
         sys.exit(code)
     site = engines.site_dir(engines.CONFIG_FILE, list(engine_args))
     missing = engines.missing_pages(site, sorted(catalog.procedures))
     if missing:
-        shown = ", ".join(missing[:5]) + (f" and {len(missing) - 5} more" if len(missing) > 5 else "")
+        shown = ", ".join(missing[:5]) + (
+            f" and {len(missing) - 5} more" if len(missing) > 5 else ""
+        )
         click.echo(
             f"{engine} built {site}/ without the pages of {len(missing)} procedures ({shown}); "
             "is the plbook plugin (or `plbook pages`) in use?",

@@ -18,7 +18,12 @@ from plbook.errors import PlbookError
 
 ENGINES = ("mkdocs", "properdocs", "zensical")
 CONFIG_FILE = Path("mkdocs.yml")
-_ENGINE_FLAGS = {"mkdocs": ["--strict"], "properdocs": ["--strict"], "zensical": ["--strict"]}
+_ENGINE_FLAGS = {
+    "mkdocs": ["--strict"],
+    # ProperDocs asks for properdocs.yml and falls back to mkdocs.yml with a notice; name it.
+    "properdocs": ["--strict", "--config-file", str(CONFIG_FILE)],
+    "zensical": ["--strict"],
+}
 
 
 class _SiteConfigLoader(yaml.SafeLoader):

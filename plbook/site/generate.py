@@ -59,27 +59,29 @@ def stylesheet_text() -> str:
     return files("plbook.site").joinpath("assets/plbook.css").read_text(encoding="utf-8")
 
 
-def write_pages(catalog: Catalog, docs_dir: Path, templates: jinja2.Environment) -> list[Path]:
-    """Write the generated pages and the stylesheet under `docs_dir`; give the files written.
+def write_pages(catalog: Catalog, folder: Path, templates: jinja2.Environment) -> list[Path]:
+    """Write the generated pages and the stylesheet into `folder`; give the files written.
 
-    The procedures folder is emptied first (a removed procedure leaves no stale page) and holds a
-    .gitignore of everything, so the written pages never reach git.
+    `folder` is the site's procedures folder (`<docs_dir>/procedures`). It is emptied first (a
+    removed procedure leaves no stale page) and holds a .gitignore of everything, so the written
+    pages never reach git.
     """
-    folder = docs_dir / PROCEDURES_FOLDER
     if folder.exists() and not is_written_folder(folder):
         raise PlbookError(
             f"{folder} exists and was not written by `plbook pages`; move it, "
             "the procedure pages go there"
         )
-    texts = site_pages(catalog, templates)
-    texts[STYLESHEET] = stylesheet_text()
-    if not (docs_dir / TAGS_PAGE).exists():
-        texts[f"{PROCEDURES_FOLDER}/{TAGS_PAGE}"] = TAGS_PAGE_TEXT
+    prefix = f"{PROCEDURES_FOLDER}/"
+    texts = {
+        path.removeprefix(prefix): text for path, text in site_pages(catalog, templates).items()
+    }
+    texts[STYLESHEET.removeprefix(prefix)] = stylesheet_text()
+    texts[TAGS_PAGE] = TAGS_PAGE_TEXT
     for old in sorted(folder.rglob("*"), reverse=True) if folder.exists() else []:
         old.rmdir() if old.is_dir() else old.unlink()
     written = []
     for relative, text in texts.items():
-        path = docs_dir / relative
+        path = folder / relative
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(text, encoding="utf-8")
         written.append(path)

@@ -1,4 +1,4 @@
-"""The Python-Markdown extension that turns `plbook:ID` and `plbook:ID#step-X` links into page links.
+"""The Python-Markdown extension that turns `plbook:ID[#step-X]` links into links to pages.
 
 MkDocs, ProperDocs and Zensical all render Markdown with Python-Markdown, so a link written once
 works on every engine. The MkDocs plugin adds this extension itself; for Zensical, list it:

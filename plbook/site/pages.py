@@ -94,6 +94,7 @@ def template_environment(override_dir: Path | None = None) -> jinja2.Environment
         prose=markdown.prose,
         cell=markdown.table_cell,
         html=markdown.html_text,
+        text=markdown.plain_text,
         duration=format_duration,
     )
     environment.globals.update(category_titles=CATEGORY_TITLES)
@@ -111,10 +112,11 @@ def render_procedure_page(
     `titles` (procedure id to title) names the procedures this one links to.
     """
     templates = templates or template_environment()
+    # Themes put these in the page head, navigation and tag lists without escaping them.
     front_matter = {
-        "title": procedure.title,
-        "description": procedure.summary,
-        "tags": list(procedure.tags),
+        "title": markdown.html_text(procedure.title),
+        "description": markdown.html_text(procedure.summary),
+        "tags": [markdown.html_text(tag) for tag in procedure.tags],
         # Procedures rank above reference pages that mention the same words.
         "search": {"boost": 2},
     }
