@@ -19,6 +19,8 @@ from plbook.site.links import PROCEDURES_FOLDER
 
 STYLESHEET = f"{PROCEDURES_FOLDER}/plbook.css"
 """The site's stylesheet, shipped with plbook and added to every site."""
+SCRIPT = f"{PROCEDURES_FOLDER}/plbook.js"
+"""Makes manual steps tickable checklist items, kept in the browser's local storage."""
 TAGS_PAGE = "tags.md"
 TAGS_PAGE_TEXT = "---\nsearch:\n  exclude: true\n---\n\n# Tags\n\n<!-- material/tags -->\n"
 WRITTEN_MARK = "# Written by `plbook pages`; made again from procedures/ at every build.\n"
@@ -54,13 +56,17 @@ def site_pages(catalog: Catalog, templates: jinja2.Environment) -> dict[str, str
     return generated
 
 
-def stylesheet_text() -> str:
-    """Give the CSS of step cards, badges and the at-a-glance block, shipped as package data."""
-    return files("plbook.site").joinpath("assets/plbook.css").read_text(encoding="utf-8")
+def asset_texts() -> dict[str, str]:
+    """Give the stylesheet and script every site gets, by docs-relative path (package data)."""
+    assets = files("plbook.site").joinpath("assets")
+    return {
+        path: assets.joinpath(path.rsplit("/", 1)[-1]).read_text(encoding="utf-8")
+        for path in (STYLESHEET, SCRIPT)
+    }
 
 
 def write_pages(catalog: Catalog, folder: Path, templates: jinja2.Environment) -> list[Path]:
-    """Write the generated pages and the stylesheet into `folder`; give the files written.
+    """Write the generated pages, stylesheet and script into `folder`; give the files written.
 
     `folder` is the site's procedures folder (`<docs_dir>/procedures`). It is emptied first (a
     removed procedure leaves no stale page) and holds a .gitignore of everything, so the written
@@ -75,7 +81,7 @@ def write_pages(catalog: Catalog, folder: Path, templates: jinja2.Environment) -
     texts = {
         path.removeprefix(prefix): text for path, text in site_pages(catalog, templates).items()
     }
-    texts[STYLESHEET.removeprefix(prefix)] = stylesheet_text()
+    texts.update({path.removeprefix(prefix): text for path, text in asset_texts().items()})
     texts[TAGS_PAGE] = TAGS_PAGE_TEXT
     for old in sorted(folder.rglob("*"), reverse=True) if folder.exists() else []:
         old.rmdir() if old.is_dir() else old.unlink()

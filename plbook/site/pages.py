@@ -20,6 +20,7 @@ from plbook.fields import format_duration
 from plbook.model import CATEGORIES, EnvironmentsFile, Procedure
 from plbook.site import markdown
 from plbook.site.criteria import expectation_in_words
+from plbook.site.glance import at_a_glance
 from plbook.steps import STEP_KINDS, StepBase
 from plbook.steps.base import StepView
 
@@ -120,11 +121,13 @@ def render_procedure_page(
         # Procedures rank above reference pages that mention the same words.
         "search": {"boost": 2},
     }
+    line = run_line(procedure)
     return templates.get_template(PROCEDURE_TEMPLATE).render(
         front_matter=yaml.safe_dump(front_matter, sort_keys=False, allow_unicode=True).strip(),
         procedure=procedure,
         titles=titles or {},
-        run_line=run_line(procedure),
+        run_line=line,
+        glance=at_a_glance(procedure, environments, line),
         secrets=secret_names(procedure),
         env_values=environment_values(procedure, environments),
         steps=[step_section(number, step) for number, step in enumerate(procedure.steps, 1)],

@@ -87,6 +87,8 @@ class PlbookPlugin(BasePlugin[PlbookConfig]):
         )
         if generate.STYLESHEET not in config.extra_css:
             config.extra_css.append(generate.STYLESHEET)
+        if generate.SCRIPT not in [str(script) for script in config.extra_javascript]:
+            config.extra_javascript.append(generate.SCRIPT)  # type: ignore[arg-type]
         return config
 
     def on_files(self, files: Files, *, config: MkDocsConfig) -> Files | None:
@@ -115,7 +117,8 @@ class PlbookPlugin(BasePlugin[PlbookConfig]):
                 self.procedure_files[pid] = file
             else:
                 self.listing_files.append(file)
-        self._add(files, config, generate.STYLESHEET, generate.stylesheet_text())
+        for src_uri, content in generate.asset_texts().items():
+            self._add(files, config, src_uri, content)
         if files.get_file_from_path(TAGS_PAGE) is None:
             self._add(files, config, TAGS_PAGE, generate.TAGS_PAGE_TEXT)
         return files

@@ -322,7 +322,9 @@ def test_plbook_pages_writes_markdown_any_engine_can_build(project: Path) -> Non
     assert (folder / ".gitignore").read_text().splitlines()[-1] == "*"
     (project / "procedures/status-investigating.yaml").unlink()
     assert subprocess.run([*PLBOOK, "pages"], cwd=project, timeout=120).returncode == 0
-    assert not (folder / "status-investigating.md").exists()  # a removed procedure leaves no stale page
+    assert not (
+        folder / "status-investigating.md"
+    ).exists()  # a removed procedure leaves no stale page
     site = build_project(project)  # the plugin makes the written pages again, in memory
     assert (site / "procedures/rollback-api/index.html").is_file()
 
