@@ -15,13 +15,13 @@ from mkdocs.config import config_options
 from mkdocs.config.base import Config
 from mkdocs.config.defaults import MkDocsConfig
 from mkdocs.exceptions import PluginError
-from mkdocs.plugins import BasePlugin, get_plugin_logger
+from mkdocs.plugins import BasePlugin, event_priority, get_plugin_logger
 from mkdocs.structure.files import File, Files
 from mkdocs.structure.nav import Navigation
 
 from plbook.errors import PlbookError
 from plbook.load import Catalog, load_catalog
-from plbook.site import generate, pages
+from plbook.site import generate, pages, search
 from plbook.site.links import PROCEDURES_FOLDER, PlbookLinksExtension, steps_of
 from plbook.site.nav import place_procedures
 
@@ -137,6 +137,12 @@ class PlbookPlugin(BasePlugin[PlbookConfig]):
         if not self.config.enabled or self.config.procedures_in_nav:
             return nav
         return place_procedures(nav, self.listing_files, self.procedure_files.values())
+
+    @event_priority(-100)  # after the search plugin has written its index
+    def on_post_build(self, *, config: MkDocsConfig) -> None:
+        if self.config.enabled:
+            procedures = [loaded.procedure for loaded in self.catalog.procedures.values()]
+            search.add_symptom_sections(Path(config.site_dir), procedures)
 
     def on_serve(self, server: Any, *, config: MkDocsConfig, builder: Any) -> Any:
         if self.config.enabled:

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from site_helpers import REPO
+from site_helpers import REPO, copy_runbook
 
 from plbook.load import load_catalog
 
@@ -35,10 +35,7 @@ def steps_by_procedure() -> dict[str, list[str]]:
 
 
 def _build(engine: str, folder: Path) -> Path:
-    for name in ["procedures", "runbook", "site_overrides"]:
-        shutil.copytree(REPO / name, folder / name, ignore=shutil.ignore_patterns("procedures"))
-    shutil.copytree(REPO / "procedures", folder / "procedures", dirs_exist_ok=True)
-    shutil.copy(REPO / "mkdocs.yml", folder / "mkdocs.yml")
+    copy_runbook(folder)
     done = subprocess.run(
         [*PLBOOK, "build", "--engine", engine],
         cwd=folder,
