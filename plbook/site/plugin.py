@@ -142,7 +142,7 @@ class PlbookPlugin(BasePlugin[PlbookConfig]):
     def on_post_build(self, *, config: MkDocsConfig) -> None:
         if self.config.enabled:
             procedures = [loaded.procedure for loaded in self.catalog.procedures.values()]
-            search.add_symptom_sections(Path(config.site_dir), procedures)
+            search.tune_search_index(Path(config.site_dir), procedures)
 
     def on_serve(self, server: Any, *, config: MkDocsConfig, builder: Any) -> Any:
         if self.config.enabled:

@@ -10,6 +10,7 @@ from site_helpers import served
 
 pytestmark = pytest.mark.browser
 
+
 @pytest.fixture(scope="module")
 def site_url(site: Path) -> Iterator[str]:
     """Give the address of the built site, served on loopback."""

@@ -82,7 +82,8 @@ def rank_of(tab, query: str, expected: str) -> int | None:
         ".md-search-result__item > a",
         "links => links.map(a => new URL(a.href).pathname + new URL(a.href).hash)",
     )
-    found = [path.lstrip("/").split("#")[0] for path in pages[:SHOWN]]
+    # Material lists a page once per matching section; a reader counts pages.
+    found = list(dict.fromkeys(path.lstrip("/").split("#")[0] for path in pages))[:SHOWN]
     return found.index(expected) + 1 if expected in found else None
 
 
