@@ -16,6 +16,7 @@ from plbook.load import Catalog
 from plbook.model import Procedure
 from plbook.site import pages
 from plbook.site.links import PROCEDURES_FOLDER
+from plbook.site.reference import render_format_reference
 
 STYLESHEET = f"{PROCEDURES_FOLDER}/plbook.css"
 """The site's stylesheet, shipped with plbook and added to every site."""
@@ -23,6 +24,8 @@ SCRIPT = f"{PROCEDURES_FOLDER}/plbook.js"
 """Makes manual steps tickable checklist items, kept in the browser's local storage."""
 TAGS_PAGE = "tags.md"
 TAGS_PAGE_TEXT = "---\nsearch:\n  exclude: true\n---\n\n# Tags\n\n<!-- material/tags -->\n"
+FORMAT_REFERENCE = "format-reference"
+"""The format reference's page name, beside the procedure pages."""
 WRITTEN_MARK = "# Written by `plbook pages`; made again from procedures/ at every build.\n"
 """First line of the .gitignore `plbook pages` leaves in its folder: the files there are ours."""
 
@@ -30,13 +33,17 @@ WRITTEN_MARK = "# Written by `plbook pages`; made again from procedures/ at ever
 def procedures_of(catalog: Catalog) -> dict[str, Procedure]:
     """Give the catalog's procedures by id; refuse an id whose page would hide the index."""
     procedures = {pid: loaded.procedure for pid, loaded in catalog.procedures.items()}
-    if "index" in procedures:
-        raise PlbookError("a procedure cannot be called 'index': its page would hide the index")
+    for taken in ("index", FORMAT_REFERENCE):
+        if taken in procedures:
+            raise PlbookError(f"a procedure cannot be called '{taken}': its page would hide ours")
     return procedures
 
 
 def site_pages(catalog: Catalog, templates: jinja2.Environment) -> dict[str, str]:
-    """Give each generated page's text by docs-relative path: procedures, index, categories."""
+    """Give each generated page's text by docs-relative path.
+
+    The procedures, their index, a page per category and the format reference.
+    """
     procedures = procedures_of(catalog)
     titles = {pid: procedure.title for pid, procedure in procedures.items()}
     generated = {
@@ -53,6 +60,7 @@ def site_pages(catalog: Catalog, templates: jinja2.Environment) -> dict[str, str
         generated[f"{PROCEDURES_FOLDER}/category/{category}.md"] = pages.render_category_page(
             category, members, templates
         )
+    generated[f"{PROCEDURES_FOLDER}/{FORMAT_REFERENCE}.md"] = render_format_reference(catalog)
     return generated
 
 

@@ -78,9 +78,12 @@ class StepBase(Strict):
     save: dict[Name, str] = Field(
         default_factory=dict, description="Values kept for later steps as `vars.NAME`."
     )
-    retry: Retry | None = None
+    retry: Retry | None = Field(None, description="Poll until the expectations hold.")
     timeout: Duration | None = Field(None, description="Longest the step may take.")
-    on_failure: OnFailure = Field(default_factory=lambda: FailureGuidance.model_validate({}))
+    on_failure: OnFailure = Field(
+        default_factory=lambda: FailureGuidance.model_validate({}),
+        description="abort (default), continue, or {hint, run, then}.",
+    )
     destructive: bool = Field(
         False, description="Changes something: never runs without an explicit yes."
     )
@@ -116,9 +119,17 @@ class StepBase(Strict):
         return self
 
 
+def _kind_summary(module: Any) -> str:
+    """Give the first line of a step kind's module docstring: what the kind does."""
+    return (module.__doc__ or module.__name__).strip().splitlines()[0]
+
+
 Step = create_model(  # type: ignore[call-overload]
     "Step",
     __base__=StepBase,
     __doc__="One step: the common fields plus exactly one kind key.",
-    **{name: (module.Spec | None, None) for name, module in STEP_KINDS.items()},
+    **{
+        name: (module.Spec | None, Field(None, description=_kind_summary(module)))
+        for name, module in STEP_KINDS.items()
+    },
 )
