@@ -23,7 +23,7 @@ from plbook.errors import PlbookError
 from plbook.load import Catalog, load_catalog
 from plbook.site import generate, pages, search
 from plbook.site.links import PROCEDURES_FOLDER, PlbookLinksExtension, steps_of
-from plbook.site.nav import place_procedures
+from plbook.site.nav import chain_procedures, place_procedures
 
 log = get_plugin_logger(__name__)
 
@@ -115,6 +115,7 @@ class PlbookPlugin(BasePlugin[PlbookConfig]):
             pid = src_uri.removeprefix(PROCEDURES_FOLDER + "/").removesuffix(".md")
             if pid in self.catalog.procedures:
                 self.procedure_files[pid] = file
+                file.edit_uri = self._source_from_docs(pid, config)
             else:
                 self.listing_files.append(file)
         for src_uri, content in generate.asset_texts().items():
@@ -136,7 +137,23 @@ class PlbookPlugin(BasePlugin[PlbookConfig]):
     def on_nav(self, nav: Navigation, *, config: MkDocsConfig, files: Files) -> Navigation | None:
         if not self.config.enabled or self.config.procedures_in_nav:
             return nav
-        return place_procedures(nav, self.listing_files, self.procedure_files.values())
+        nav = place_procedures(nav, self.listing_files, self.procedure_files.values())
+        chain_procedures(self._by_category())
+        return nav
+
+    def _by_category(self) -> list[list[File]]:
+        """Give the procedure pages per category, in the order the category's listing shows them."""
+        procedures = {pid: loaded.procedure for pid, loaded in self.catalog.procedures.items()}
+        return [
+            [
+                self.procedure_files[pid]
+                for pid in sorted(
+                    (pid for pid, p in procedures.items() if p.category == category),
+                    key=lambda pid: procedures[pid].title.lower(),
+                )
+            ]
+            for category in pages.CATEGORIES
+        ]
 
     @event_priority(-100)  # after the search plugin has written its index
     def on_post_build(self, *, config: MkDocsConfig) -> None:
@@ -148,6 +165,11 @@ class PlbookPlugin(BasePlugin[PlbookConfig]):
         if self.config.enabled:
             server.watch(str(self._procedures_dir(config)))
         return server
+
+    def _source_from_docs(self, pid: str, config: MkDocsConfig) -> str:
+        """Give the procedure's YAML file relative to the docs folder: "Edit this page" opens it."""
+        source = Path(self.catalog.procedures[pid].procedure.source or f"{pid}.yaml").resolve()
+        return Path(os.path.relpath(source, Path(config.docs_dir).resolve())).as_posix()
 
     def _procedures_dir(self, config: MkDocsConfig) -> Path:
         folder = Path(config.config_file_path or ".").parent / self.config.procedures

@@ -352,3 +352,27 @@ def test_plbook_build_fails_loudly_when_an_engine_drops_the_procedure_pages(
     )
     assert done.returncode == 1
     assert "without the pages of 4 procedures" in done.stderr
+
+
+def test_procedure_pages_have_edit_link_to_yaml_breadcrumbs_and_prev_next(site: Path) -> None:
+    page = (site / "procedures/check-database/index.html").read_text()
+    assert (
+        'href="https://github.com/promptlens/runbook/edit/main/procedures/check-database.yaml"'
+        ' title="Edit this page"' in page
+    )
+    path = page[page.index('<nav class="md-path"') : page.index("</nav>", page.index("md-path"))]
+    assert "Procedures" in visible_text(path)
+    rollback = (site / "procedures/rollback-api/index.html").read_text()
+    assert 'rel="canonical" href="https://runbook.promptlens.app/procedures/rollback-api/"' in (
+        rollback
+    )
+    home = (site / "index.html").read_text()
+    assert f'Built on <time datetime="{time.strftime("%Y-%m-%d", time.gmtime())}' in home
+
+
+def test_procedure_pages_lead_to_their_neighbours_in_the_category_listing(
+    runbook_site: Path,
+) -> None:
+    page = (runbook_site / "procedures/rollback-railway/index.html").read_text()
+    assert 'aria-label="Previous: Pre-rollback checklist"' in page
+    assert 'aria-label="Next: Roll back the backend API on Render"' in page
