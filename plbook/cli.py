@@ -185,6 +185,10 @@ def build(path: Path, engine: str, engine_args: tuple[str, ...]) -> None:
     if code:
         sys.exit(code)
     site = engines.site_dir(engines.CONFIG_FILE, list(engine_args))
+    if engine == "zensical":  # the MkDocs plugin does this itself on the other engines
+        from plbook.site.search import tune_search_index
+
+        tune_search_index(site, [loaded.procedure for loaded in catalog.procedures.values()])
     missing = engines.missing_pages(site, sorted(catalog.procedures))
     if missing:
         shown = ", ".join(missing[:5]) + (
