@@ -16,7 +16,6 @@ import yaml
 
 from plbook.errors import PlbookError
 
-ENGINES = ("mkdocs", "properdocs", "zensical")
 CONFIG_FILE = Path("mkdocs.yml")
 _ENGINE_FLAGS = {
     "mkdocs": ["--strict"],
