@@ -69,6 +69,21 @@ def search_page(browser, runbook_site: Path) -> Iterator[object]:
         context.close()
 
 
+def settled_results(tab, within_ms: int = 10_000) -> list[str]:
+    """Give the result links once the list stops changing: the worker answers every keystroke."""
+    previous: list[str] | None = None
+    for _ in range(within_ms // 300):
+        tab.wait_for_timeout(300)
+        current = tab.eval_on_selector_all(
+            ".md-search-result__item > a",
+            "links => links.map(a => new URL(a.href).pathname + new URL(a.href).hash)",
+        )
+        if current == previous:
+            return current
+        previous = current
+    return previous or []
+
+
 def rank_of(tab, query: str, expected: str) -> int | None:
     """Give the 1-based rank of the expected page among the results for `query`, if shown."""
     box = tab.locator("input.md-search__input")
@@ -77,11 +92,7 @@ def rank_of(tab, query: str, expected: str) -> int | None:
     box.fill("")
     box.press_sequentially(query, delay=15)  # Material searches on key events
     tab.locator(".md-search-result__item").first.wait_for(state="visible", timeout=15_000)
-    tab.wait_for_timeout(400)  # the worker answers each keystroke; let the last answer land
-    pages = tab.eval_on_selector_all(
-        ".md-search-result__item > a",
-        "links => links.map(a => new URL(a.href).pathname + new URL(a.href).hash)",
-    )
+    pages = settled_results(tab)
     # Material lists a page once per matching section; a reader counts pages.
     found = list(dict.fromkeys(path.lstrip("/").split("#")[0] for path in pages))[:SHOWN]
     return found.index(expected) + 1 if expected in found else None
