@@ -5,6 +5,7 @@ A new kind is one new module plus one line in STEP_KINDS.
 
 from __future__ import annotations
 
+import sys
 from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 from pydantic import BeforeValidator, Field, PrivateAttr, create_model, model_validator
@@ -81,9 +82,12 @@ class StepBase(Strict):
     save: dict[Name, str] = Field(
         default_factory=dict, description="Values kept for later steps as `vars.NAME`."
     )
-    retry: Retry | None = None
+    retry: Retry | None = Field(None, description="Poll until the expectations hold.")
     timeout: Wait | None = Field(None, description="Longest the step may take.")
-    on_failure: OnFailure = Field(default_factory=lambda: FailureGuidance.model_validate({}))
+    on_failure: OnFailure = Field(
+        default_factory=lambda: FailureGuidance.model_validate({}),
+        description="abort (default), continue, or {hint, run, then}.",
+    )
     destructive: bool = Field(
         False, description="Changes something: never runs without an explicit yes."
     )
@@ -133,6 +137,12 @@ class StepBase(Strict):
         return self
 
 
+def _kind_summary(kind: Any) -> str:
+    """Give the first line of a step kind's module docstring: what the kind does."""
+    module = sys.modules[type(kind).__module__]
+    return (module.__doc__ or module.__name__).strip().splitlines()[0]
+
+
 if TYPE_CHECKING:
     # To the type checker a step is what every step has; its kind keys are made below.
     Step = StepBase
@@ -141,5 +151,8 @@ else:
         "Step",
         __base__=StepBase,
         __doc__="One step: the common fields plus exactly one kind key.",
-        **{name: (kind.spec_type | None, None) for name, kind in STEP_KINDS.items()},
+        **{
+            name: (kind.spec_type | None, Field(None, description=_kind_summary(kind)))
+            for name, kind in STEP_KINDS.items()
+        },
     )

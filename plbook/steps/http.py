@@ -26,14 +26,18 @@ if TYPE_CHECKING:
 class Spec(Strict):
     """The request to make."""
 
-    method: Literal["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"] = "GET"
+    method: Literal["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"] = Field(
+        "GET", description="The HTTP method, in capitals."
+    )
     url: str = Field(description="Absolute URL, usually built from `{{ env.api_url }}`.")
-    headers: dict[str, str] = Field(default_factory=dict)
-    params: dict[str, str | int | float | bool] = Field(default_factory=dict)
+    headers: dict[str, str] = Field(default_factory=dict, description="Request headers.")
+    params: dict[str, str | int | float | bool] = Field(
+        default_factory=dict, description="Query parameters, added to those in the URL."
+    )
     json_body: Any = Field(None, alias="json", description="A JSON request body.")
     body: str | None = Field(None, description="A raw request body.")
     timeout: Wait | None = Field(None, description="How long to wait for the answer.")
-    follow_redirects: bool = False
+    follow_redirects: bool = Field(False, description="Follow 3xx answers to their target.")
 
     @model_validator(mode="after")
     def _one_body(self) -> Spec:
