@@ -5,7 +5,12 @@ build quadratic. plbook keeps procedure pages out of the navigation tree (catego
 baseline, measured in the same run, is the same site with `procedures_in_nav: true`.
 Goal: t(1000) / t(500) at most 2.2 with plbook's navigation.
 
+`--engines` times `plbook build --engine E` (validation, the build, the page check; one process
+each) for MkDocs, ProperDocs and Zensical, on this runbook and on 1,000 generated procedures, with
+the ratio to MkDocs measured in the same run.
+
     .venv/bin/python bench/build.py [--sizes 250 500 1000] [--runs 1] [--no-baseline]
+    .venv/bin/python bench/build.py --engines [--runs 1]
 """
 
 from __future__ import annotations
@@ -16,6 +21,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -141,6 +147,56 @@ def timed_build(count: int, *, procedures_in_nav: bool, runs: int) -> float:
     return best
 
 
+ENGINES = ("mkdocs", "properdocs", "zensical")
+
+
+def copy_runbook(folder: Path) -> Path:
+    """Give a copy of this repository's runbook project to build."""
+    for name in ["procedures", "runbook", "site_overrides"]:
+        shutil.copytree(ROOT / name, folder / name, ignore=shutil.ignore_patterns("procedures"))
+    shutil.copytree(ROOT / "procedures", folder / "procedures", dirs_exist_ok=True)
+    shutil.copy(ROOT / "mkdocs.yml", folder / "mkdocs.yml")
+    return folder
+
+
+def timed_engine_build(engine: str, project: Path, runs: int) -> float:
+    """Give the best wall time in seconds of `plbook build --engine ENGINE` in `project`."""
+    best = float("inf")
+    environment = {**os.environ, "NO_MKDOCS_2_WARNING": "1"}
+    for _ in range(runs):
+        start = time.perf_counter()
+        done = subprocess.run(
+            [sys.executable, "-m", "plbook", "build", "--engine", engine],
+            cwd=project,
+            capture_output=True,
+            text=True,
+            env=environment,
+            check=False,
+        )
+        elapsed = time.perf_counter() - start
+        if done.returncode != 0:
+            sys.exit(f"{engine} build failed:\n{done.stdout[-2000:]}{done.stderr[-3000:]}")
+        best = min(best, elapsed)
+    return best
+
+
+def compare_engines(runs: int) -> None:
+    """Print each engine's build time for this runbook and 1,000 procedures, and the ratio."""
+    with tempfile.TemporaryDirectory(prefix="plbook-engines-") as temporary:
+        projects = {
+            "this runbook": copy_runbook(Path(temporary) / "runbook"),
+            "1,000 procedures": write_project(
+                Path(temporary) / "generated", 1000, procedures_in_nav=False
+            ),
+        }
+        for label, project in projects.items():
+            times = {engine: timed_engine_build(engine, project, runs) for engine in ENGINES}
+            print(f"{label}:")
+            for engine, seconds in times.items():
+                ratio = seconds / times["mkdocs"]
+                print(f"  {engine:<11} {seconds:7.2f} s  {ratio:5.2f}x MkDocs")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -150,7 +206,13 @@ def main() -> None:
     parser.add_argument(
         "--no-baseline", action="store_true", help="Skip the every-procedure-in-nav builds."
     )
+    parser.add_argument(
+        "--engines", action="store_true", help="Compare MkDocs, ProperDocs and Zensical instead."
+    )
     options = parser.parse_args()
+    if options.engines:
+        compare_engines(options.runs)
+        return
     variants = [("plbook nav (categories only)", False)]
     if not options.no_baseline:
         variants.append(("baseline (every procedure in nav)", True))

@@ -6,6 +6,7 @@ so `plbook --help` and `plbook validate` stay quick.
 
 from __future__ import annotations
 
+import gc
 import json
 import os
 import sys
@@ -258,16 +259,70 @@ def _mkdocs(arguments: list[str]) -> None:
 _PASS_THROUGH = {"ignore_unknown_options": True, "allow_extra_args": True}
 
 
+@cli.command()
+@click.option("--path", type=click.Path(path_type=Path), help=PATH_HELP)
+@click.option(
+    "--out",
+    type=click.Path(path_type=Path),
+    help="Folder to write into (default: procedures/ in the docs_dir of mkdocs.yml).",
+)
+def pages(path: Path | None, out: Path | None) -> None:
+    """Write the procedure pages, index and category pages as Markdown, for any site engine."""
+    from plbook.site.engines import docs_dir
+    from plbook.site.generate import write_pages
+    from plbook.site.links import PROCEDURES_FOLDER
+    from plbook.site.pages import template_environment
+
+    catalog = _catalog((_procedures(path),))
+    folder = out or docs_dir(_project().root / "mkdocs.yml") / PROCEDURES_FOLDER
+    written = write_pages(catalog, folder, template_environment())
+    click.echo(f"wrote {len(written)} files in {folder}/ (ignored by git)", err=True)
+
+
 @cli.command(context_settings=_PASS_THROUGH)
 @click.option("--path", type=click.Path(path_type=Path), help=PATH_HELP)
-@click.argument("mkdocs_args", nargs=-1, type=click.UNPROCESSED)
-def build(path: Path | None, mkdocs_args: tuple[str, ...]) -> None:
-    """Validate the procedures, then build the runbook site with `mkdocs build --strict`.
+@click.option(
+    "--engine",
+    type=click.Choice(["mkdocs", "properdocs", "zensical"]),
+    default="mkdocs",
+    show_default=True,
+    help="The site generator; zensical gets the pages written first (`plbook pages`).",
+)
+@click.argument("engine_args", nargs=-1, type=click.UNPROCESSED)
+def build(path: Path | None, engine: str, engine_args: tuple[str, ...]) -> None:
+    """Validate the procedures, build the site strictly, then check every procedure page is there.
 
-    Further options go to mkdocs, e.g. `plbook build --site-dir public`.
+    Further options go to the engine, e.g. `plbook build --site-dir public`.
     """
-    _catalog((_procedures(path),))
-    _mkdocs(["build", "--strict", *mkdocs_args])
+    from plbook.site import engines
+    from plbook.site.generate import write_pages
+    from plbook.site.links import PROCEDURES_FOLDER
+    from plbook.site.pages import template_environment
+
+    catalog = _catalog((_procedures(path),))
+    # The engines read mkdocs.yml from where they run: the project's root, from any subfolder.
+    os.chdir(_project().root)
+    if engine == "zensical":
+        write_pages(catalog, engines.docs_dir() / PROCEDURES_FOLDER, template_environment())
+    code = engines.run_engine(engine, list(engine_args))
+    if code:
+        sys.exit(code)
+    site = engines.site_dir(engines.CONFIG_FILE, list(engine_args))
+    if engine == "zensical":  # the MkDocs plugin does this itself on the other engines
+        from plbook.site.search import tune_search_index
+
+        tune_search_index(site, [loaded.procedure for loaded in catalog.procedures.values()])
+    missing = engines.missing_pages(site, sorted(catalog.procedures))
+    if missing:
+        shown = ", ".join(missing[:5]) + (
+            f" and {len(missing) - 5} more" if len(missing) > 5 else ""
+        )
+        click.echo(
+            f"{engine} built {site}/ without the pages of {len(missing)} procedures ({shown}); "
+            "is the plbook plugin (or `plbook pages`) in use?",
+            err=True,
+        )
+        sys.exit(1)
 
 
 @cli.command(context_settings=_PASS_THROUGH)
@@ -361,6 +416,8 @@ def run(
         history=_project().history,
     )
     catalog = _follow_running_sandbox(_catalog_of_run(_procedures(path), procedure_id))
+    # Modules and the catalog live as long as the run: the collections it makes skip them.
+    gc.freeze()
     outcome = run_procedure(catalog, procedure_id, options, make_terminal())
     sys.exit(outcome.exit_code)
 

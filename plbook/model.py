@@ -20,9 +20,13 @@ CATEGORIES: tuple[str, ...] = Category.__args__  # type: ignore[attr-defined]
 class Input(Strict):
     """A value given at run time with `--input NAME=VALUE`."""
 
-    description: Prose = ""
-    required: bool = False
-    default: str | int | float | bool | None = None
+    description: Prose = Field(
+        "", description="What the value is, shown on the page and in --help."
+    )
+    required: bool = Field(False, description="The run refuses to start without it.")
+    default: str | int | float | bool | None = Field(
+        None, description="The value when `--input` does not give one."
+    )
     pattern: str | None = Field(None, description="Regular expression the value must match.")
     example: str | None = Field(None, description="A value to show on the page.")
 
@@ -61,20 +65,26 @@ class Procedure(Strict):
         description="Optional; must equal the file name without .yaml.",
         json_schema_extra=_without_default,
     )
-    title: Prose
-    summary: Prose
-    category: Category
-    services: list[str] = Field(default_factory=list)
-    tags: list[str] = Field(default_factory=list)
-    estimated_time: Duration | None = None
+    title: Prose = Field(description="What the procedure does, as the page's heading.")
+    summary: Prose = Field(description="One sentence under the title; the page's description.")
+    category: Category = Field(description="Where it is listed: one of the seven categories.")
+    services: list[str] = Field(default_factory=list, description="The services it touches.")
+    tags: list[str] = Field(default_factory=list, description="Tag pages and `plbook list --tag`.")
+    estimated_time: Duration | None = Field(None, description="How long a run takes, e.g. 5m.")
     when: list[Prose] = Field(default_factory=list, description="When to reach for it.")
     symptoms: list[Prose] = Field(
         default_factory=list, description="What the on-call engineer sees."
     )
-    requires: Requires = Field(default_factory=Requires)
-    inputs: dict[Name, Input] = Field(default_factory=dict)
+    requires: Requires = Field(
+        default_factory=Requires, description="Tools and secrets checked before step 1."
+    )
+    inputs: dict[Name, Input] = Field(
+        default_factory=dict, description="Values given with `--input NAME=VALUE`."
+    )
     see_also: list[Identifier] = Field(default_factory=list, description="Related procedures.")
-    steps: Annotated[list[Step], Field(min_length=1)]
+    steps: Annotated[  # type: ignore[valid-type]
+        list[Step], Field(min_length=1, description="The steps, run and shown in order.")
+    ]
 
     _source: str = PrivateAttr("")
 
@@ -100,7 +110,7 @@ def _names_to_mapping(value: Any) -> Any:
 class Environment(Strict):
     """A place procedures run against: plain values and the names of the secrets it needs."""
 
-    description: Prose = ""
+    description: Prose = Field("", description="What the environment is, in words.")
     values: dict[Name, str | int | float | bool] = Field(
         default_factory=dict, description="Plain values, read as `{{ env.NAME }}`."
     )
@@ -137,5 +147,7 @@ class Environment(Strict):
 class EnvironmentsFile(Strict):
     """`procedures/environments.yaml`: every environment and which one runs by default."""
 
-    default: str = "sandbox"
-    environments: dict[Identifier, Environment]
+    default: str = Field("sandbox", description="The environment used when --env is not given.")
+    environments: dict[Identifier, Environment] = Field(
+        description="Every environment by name (production, staging, sandbox, ...)."
+    )

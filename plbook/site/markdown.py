@@ -36,3 +36,15 @@ def table_cell(text: object) -> str:
 def html_text(text: object) -> str:
     """Give text escaped for a raw HTML element in the page."""
     return str(text).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+_INLINE_SYNTAX = re.compile(r"([\\`*_{}\[\]()#+!-])")
+
+
+def plain_text(text: object) -> str:
+    """Give author text shown as written: no HTML, no links or emphasis, no `{ attributes }`.
+
+    For titles and other one-line names, which are never Markdown: a title such as
+    `Index {userId: 1}` must not be read as attributes, nor `[x](javascript:...)` as a link.
+    """
+    return _INLINE_SYNTAX.sub(r"\\\1", html_text(" ".join(str(text).split())))

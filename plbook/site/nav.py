@@ -42,6 +42,16 @@ def place_procedures(
     return nav
 
 
+def chain_procedures(groups: Iterable[list[File]]) -> None:
+    """Link each procedure page to its neighbours in its category's listing (prev/next footer)."""
+    for files in groups:
+        pages = [file.page for file in files if file.page is not None]
+        if not pages:
+            continue
+        for before, page, after in zip([None, *pages[:-1]], pages, [*pages[1:], None], strict=True):
+            page.previous_page, page.next_page = before, after
+
+
 def _holds_any(item: StructureItem, uris: set[str]) -> bool:
     if isinstance(item, Page):
         return item.file.src_uri in uris

@@ -19,6 +19,7 @@ from plbook.model import CATEGORIES, EnvironmentsFile, Procedure
 from plbook.references import names_read, secrets_used
 from plbook.site import markdown
 from plbook.site.criteria import expectation_in_words
+from plbook.site.glance import at_a_glance
 from plbook.steps import StepBase
 from plbook.steps.base import StepView
 
@@ -82,6 +83,7 @@ def template_environment(override_dir: Path | None = None) -> jinja2.Environment
         prose=markdown.prose,
         cell=markdown.table_cell,
         html=markdown.html_text,
+        text=markdown.plain_text,
         duration=format_duration,
     )
     environment.globals.update(category_titles=CATEGORY_TITLES)
@@ -99,18 +101,21 @@ def render_procedure_page(
     `titles` (procedure id to title) names the procedures this one links to.
     """
     templates = templates or template_environment()
+    # Themes put these in the page head, navigation and tag lists without escaping them.
     front_matter = {
-        "title": procedure.title,
-        "description": procedure.summary,
-        "tags": list(procedure.tags),
+        "title": markdown.html_text(procedure.title),
+        "description": markdown.html_text(procedure.summary),
+        "tags": [markdown.html_text(tag) for tag in procedure.tags],
         # Procedures rank above reference pages that mention the same words.
         "search": {"boost": 2},
     }
+    line = run_line(procedure)
     return templates.get_template(PROCEDURE_TEMPLATE).render(
         front_matter=yaml.safe_dump(front_matter, sort_keys=False, allow_unicode=True).strip(),
         procedure=procedure,
         titles=titles or {},
-        run_line=run_line(procedure),
+        run_line=line,
+        glance=at_a_glance(procedure, environments, line),
         secrets=secret_names(procedure),
         env_values=environment_values(procedure, environments),
         steps=[step_section(number, step) for number, step in enumerate(procedure.steps, 1)],

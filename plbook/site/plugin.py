@@ -1,12 +1,13 @@
-"""The MkDocs plugin: places a page per procedure, the procedure index and `plbook:ID` links.
+"""The MkDocs plugin (MkDocs 1.6 and ProperDocs): places the pages of `plbook.site.generate`.
 
-A thin adapter: pages are rendered by `plbook.site.pages`, navigation by `plbook.site.nav`.
+A thin adapter: pages come from `plbook.site.generate`, navigation from `plbook.site.nav`, and
+`plbook:` links are resolved by the Markdown extension in `plbook.site.links`, which the plugin
+adds with the catalog it loaded. Pages live in memory: nothing is written to the docs folder.
 """
 
 from __future__ import annotations
 
 import os
-import re
 from pathlib import Path
 from typing import Any
 
@@ -14,23 +15,34 @@ from mkdocs.config import config_options
 from mkdocs.config.base import Config
 from mkdocs.config.defaults import MkDocsConfig
 from mkdocs.exceptions import PluginError
-from mkdocs.plugins import BasePlugin, get_plugin_logger
+from mkdocs.plugins import BasePlugin, event_priority, get_plugin_logger
 from mkdocs.structure.files import File, Files
 from mkdocs.structure.nav import Navigation
-from mkdocs.structure.pages import Page
 
 from plbook.catalog import Catalog, load_catalog
 from plbook.errors import PlbookError
-from plbook.site import pages
-from plbook.site.nav import place_procedures
+from plbook.site import generate, pages, search
+from plbook.site.links import PROCEDURES_FOLDER, PlbookLinksExtension, steps_of
+from plbook.site.nav import chain_procedures, place_procedures
 
 log = get_plugin_logger(__name__)
 
-PROCEDURES_FOLDER = "procedures"
-"""Where procedure pages live in the site: /procedures/<id>/."""
-
-TAGS_PAGE = "tags.md"
-_PLBOOK_LINK = re.compile(r'href="plbook:([^"#]*)(#[^"]*)?"')
+TAGS_PAGE = generate.TAGS_PAGE
+LINKS_EXTENSION = "plbook.site.links"
+REQUIRED_EXTENSIONS: dict[str, dict[str, Any]] = {
+    "admonition": {},
+    "attr_list": {},
+    "md_in_html": {},
+    "tables": {},
+    "toc": {"permalink": True},
+    "pymdownx.details": {},
+    "pymdownx.superfences": {},
+    "pymdownx.highlight": {},
+    "pymdownx.inlinehilite": {},
+    "pymdownx.tabbed": {"alternate_style": True},
+    "pymdownx.tasklist": {"custom_checkbox": True},
+}
+"""The Markdown extensions procedure pages are written for, with the settings added when absent."""
 
 
 class PlbookConfig(Config):
@@ -45,6 +57,8 @@ class PlbookConfig(Config):
 
 class PlbookPlugin(BasePlugin[PlbookConfig]):
     """Adds the procedure pages at build time; no generated Markdown is written to disk."""
+
+    supports_multiple_instances = False
 
     def on_config(self, config: MkDocsConfig) -> MkDocsConfig | None:
         if not self.config.enabled:
@@ -62,49 +76,52 @@ class PlbookPlugin(BasePlugin[PlbookConfig]):
             else None
         )
         self.templates = pages.template_environment(override)
+        _add_markdown_extensions(config)
+        config.markdown_extensions = [
+            name for name in config.markdown_extensions if name != LINKS_EXTENSION
+        ]
+        config.mdx_configs.pop(LINKS_EXTENSION, None)
+        steps = steps_of({pid: p.procedure for pid, p in self.catalog.procedures.items()})
+        config.markdown_extensions.append(
+            PlbookLinksExtension(procedures=self.config.procedures, steps=steps)  # type: ignore[arg-type]
+        )
+        if generate.STYLESHEET not in config.extra_css:
+            config.extra_css.append(generate.STYLESHEET)
+        if generate.SCRIPT not in [str(script) for script in config.extra_javascript]:
+            config.extra_javascript.append(generate.SCRIPT)  # type: ignore[arg-type]
         return config
 
     def on_files(self, files: Files, *, config: MkDocsConfig) -> Files | None:
         if not self.config.enabled:
             return files
+        written = Path(config.docs_dir) / PROCEDURES_FOLDER
         for file in list(files):
             if file.src_uri.startswith(pages.OVERRIDE_FOLDER + "/") and file.src_uri.endswith(
                 ".j2"
             ):
                 files.remove(file)  # page templates from the theme folder are not site content
-        procedures = {pid: loaded.procedure for pid, loaded in self.catalog.procedures.items()}
-        if "index" in procedures:
-            raise PluginError("a procedure cannot be called 'index': its page would hide the index")
-        titles = {pid: procedure.title for pid, procedure in procedures.items()}
-        environments = self.catalog.environments
+            elif file.src_uri.startswith(PROCEDURES_FOLDER + "/") and generate.is_written_folder(
+                written
+            ):
+                files.remove(file)  # pages `plbook pages` wrote: made again here, from the YAML
+        try:
+            texts = generate.site_pages(self.catalog, self.templates)
+        except PlbookError as error:
+            raise PluginError(str(error)) from None
         self.procedure_files: dict[str, File] = {}
-        for pid, procedure in sorted(procedures.items()):
-            content = pages.render_procedure_page(procedure, environments, self.templates, titles)
-            self.procedure_files[pid] = self._add(
-                files, config, f"{PROCEDURES_FOLDER}/{pid}.md", content
-            )
-        self.listing_files = [
-            self._add(
-                files,
-                config,
-                f"{PROCEDURES_FOLDER}/index.md",
-                pages.render_procedure_index(procedures.values(), self.templates),
-            )
-        ]
-        for category in sorted(
-            {p.category for p in procedures.values()}, key=pages.CATEGORIES.index
-        ):
-            members = [p for p in procedures.values() if p.category == category]
-            self.listing_files.append(
-                self._add(
-                    files,
-                    config,
-                    f"{PROCEDURES_FOLDER}/category/{category}.md",
-                    pages.render_category_page(category, members, self.templates),
-                )
-            )
+        self.listing_files: list[File] = []
+        for src_uri, content in texts.items():
+            file = self._add(files, config, src_uri, content)
+            pid = src_uri.removeprefix(PROCEDURES_FOLDER + "/").removesuffix(".md")
+            if pid in self.catalog.procedures:
+                self.procedure_files[pid] = file
+                file.edit_uri = self._source_from_docs(pid, config)
+            else:
+                self.listing_files.append(file)
+        for src_uri, content in generate.asset_texts().items():
+            self._add(files, config, src_uri, content)
         if files.get_file_from_path(TAGS_PAGE) is None:
-            self._add(files, config, TAGS_PAGE, "# Tags\n\n<!-- material/tags -->\n")
+            self._add(files, config, TAGS_PAGE, generate.TAGS_PAGE_TEXT)
         return files
 
     def _add(self, files: Files, config: MkDocsConfig, src_uri: str, content: str) -> File:
@@ -120,37 +137,39 @@ class PlbookPlugin(BasePlugin[PlbookConfig]):
     def on_nav(self, nav: Navigation, *, config: MkDocsConfig, files: Files) -> Navigation | None:
         if not self.config.enabled or self.config.procedures_in_nav:
             return nav
-        return place_procedures(nav, self.listing_files, self.procedure_files.values())
+        nav = place_procedures(nav, self.listing_files, self.procedure_files.values())
+        chain_procedures(self._by_category())
+        return nav
 
-    def on_page_content(
-        self, html: str, *, page: Page, config: MkDocsConfig, files: Files
-    ) -> str | None:
-        if not self.config.enabled or "plbook:" not in html:
-            return html
-        return _PLBOOK_LINK.sub(lambda match: self._resolve(match, page), html)
-
-    def _resolve(self, match: re.Match[str], page: Page) -> str:
-        procedure_id, fragment = match.group(1), match.group(2) or ""
-        file = self.procedure_files.get(procedure_id)
-        if file is None:
-            log.warning(
-                f"Doc file '{page.file.src_uri}' links to procedure '{procedure_id}', "
-                f"which does not exist (procedures are in {self.config.procedures}/)"
-            )
-            return match.group(0)
-        if fragment.startswith("#step-"):
-            steps = {step.id for step in self.catalog.procedures[procedure_id].procedure.steps}
-            if fragment.removeprefix("#step-") not in steps:
-                log.warning(
-                    f"Doc file '{page.file.src_uri}' links to step '{fragment[6:]}' of "
-                    f"'{procedure_id}', which has no such step"
+    def _by_category(self) -> list[list[File]]:
+        """Give the procedure pages per category, in the order the category's listing shows them."""
+        procedures = {pid: loaded.procedure for pid, loaded in self.catalog.procedures.items()}
+        return [
+            [
+                self.procedure_files[pid]
+                for pid in sorted(
+                    (pid for pid, p in procedures.items() if p.category == category),
+                    key=lambda pid: procedures[pid].title.lower(),
                 )
-        return f'href="{file.url_relative_to(page.file)}{fragment}"'
+            ]
+            for category in pages.CATEGORIES
+        ]
+
+    @event_priority(-100)  # after the search plugin has written its index
+    def on_post_build(self, *, config: MkDocsConfig) -> None:
+        if self.config.enabled:
+            procedures = [loaded.procedure for loaded in self.catalog.procedures.values()]
+            search.tune_search_index(Path(config.site_dir), procedures)
 
     def on_serve(self, server: Any, *, config: MkDocsConfig, builder: Any) -> Any:
         if self.config.enabled:
             server.watch(str(self._procedures_dir(config)))
         return server
+
+    def _source_from_docs(self, pid: str, config: MkDocsConfig) -> str:
+        """Give the procedure's YAML file relative to the docs folder: "Edit this page" opens it."""
+        source = Path(self.catalog.procedures[pid].procedure.source or f"{pid}.yaml").resolve()
+        return Path(os.path.relpath(source, Path(config.docs_dir).resolve())).as_posix()
 
     def _procedures_dir(self, config: MkDocsConfig) -> Path:
         folder = Path(config.config_file_path or ".").parent / self.config.procedures
@@ -158,3 +177,12 @@ class PlbookPlugin(BasePlugin[PlbookConfig]):
         return (
             Path(os.path.relpath(folder)) if folder.resolve().is_relative_to(Path.cwd()) else folder
         )
+
+
+def _add_markdown_extensions(config: MkDocsConfig) -> None:
+    """Add the Markdown extensions procedure pages need to a config that lacks them."""
+    for name, settings in REQUIRED_EXTENSIONS.items():
+        if name not in config.markdown_extensions:
+            config.markdown_extensions.append(name)
+            if settings:
+                config.mdx_configs[name] = dict(settings)

@@ -5,9 +5,10 @@ A new kind is one new module plus one line in STEP_KINDS.
 
 from __future__ import annotations
 
+import sys
 from typing import TYPE_CHECKING, Annotated, Any, Literal
 
-from pydantic import BeforeValidator, Field, create_model, model_validator
+from pydantic import BeforeValidator, Field, PrivateAttr, create_model, model_validator
 
 from plbook.fields import Identifier, Name, Prose, Strict, Wait
 from plbook.steps import http, manual, message, mongo, procedure, shell, stripe
@@ -81,17 +82,25 @@ class StepBase(Strict):
     save: dict[Name, str] = Field(
         default_factory=dict, description="Values kept for later steps as `vars.NAME`."
     )
-    retry: Retry | None = None
+    retry: Retry | None = Field(None, description="Poll until the expectations hold.")
     timeout: Wait | None = Field(None, description="Longest the step may take.")
-    on_failure: OnFailure = Field(default_factory=lambda: FailureGuidance.model_validate({}))
+    on_failure: OnFailure = Field(
+        default_factory=lambda: FailureGuidance.model_validate({}),
+        description="abort (default), continue, or {hint, run, then}.",
+    )
     destructive: bool = Field(
         False, description="Changes something: never runs without an explicit yes."
     )
 
+    # Set once validated: the step loop, the journal and the page ask for it many times.
+    _kind: str = PrivateAttr("")
+
     @property
     def kind(self) -> str:
         """Give the name of the step's kind (`http`, `shell`, ...)."""
-        return next(name for name in STEP_KINDS if getattr(self, name) is not None)
+        if not self._kind:
+            self._kind = next(name for name in STEP_KINDS if getattr(self, name) is not None)
+        return self._kind
 
     @property
     def kind_contract(self) -> StepKind[Any]:
@@ -128,6 +137,12 @@ class StepBase(Strict):
         return self
 
 
+def _kind_summary(kind: Any) -> str:
+    """Give the first line of a step kind's module docstring: what the kind does."""
+    module = sys.modules[type(kind).__module__]
+    return (module.__doc__ or module.__name__).strip().splitlines()[0]
+
+
 if TYPE_CHECKING:
     # To the type checker a step is what every step has; its kind keys are made below.
     Step = StepBase
@@ -136,5 +151,8 @@ else:
         "Step",
         __base__=StepBase,
         __doc__="One step: the common fields plus exactly one kind key.",
-        **{name: (kind.spec_type | None, None) for name, kind in STEP_KINDS.items()},
+        **{
+            name: (kind.spec_type | None, Field(None, description=_kind_summary(kind)))
+            for name, kind in STEP_KINDS.items()
+        },
     )

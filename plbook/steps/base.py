@@ -3,7 +3,9 @@
 A kind is one subclass of `StepKind` in one module; the registry in `plbook.steps` lists them.
 Everything about a kind (its spec, its page, its manual twin, how it runs, the clients it
 opens, the secrets it implies, whether it writes) is answered by the kind itself, so the
-executor, the site and the linter never name one.
+executor, the site and the linter never name one. A kind imports its client library (httpx,
+pymongo, stripe...) inside `run()` or the function that opens its resource, so that
+`plbook --help` and `plbook validate` stay quick.
 """
 
 from __future__ import annotations

@@ -26,14 +26,18 @@ if TYPE_CHECKING:
 class Spec(Strict):
     """The request to make."""
 
-    method: Literal["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"] = "GET"
+    method: Literal["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"] = Field(
+        "GET", description="The HTTP method, in capitals."
+    )
     url: str = Field(description="Absolute URL, usually built from `{{ env.api_url }}`.")
-    headers: dict[str, str] = Field(default_factory=dict)
-    params: dict[str, str | int | float | bool] = Field(default_factory=dict)
+    headers: dict[str, str] = Field(default_factory=dict, description="Request headers.")
+    params: dict[str, str | int | float | bool] = Field(
+        default_factory=dict, description="Query parameters, added to those in the URL."
+    )
     json_body: Any = Field(None, alias="json", description="A JSON request body.")
     body: str | None = Field(None, description="A raw request body.")
     timeout: Wait | None = Field(None, description="How long to wait for the answer.")
-    follow_redirects: bool = False
+    follow_redirects: bool = Field(False, description="Follow 3xx answers to their target.")
 
     @model_validator(mode="after")
     def _one_body(self) -> Spec:
@@ -144,9 +148,36 @@ _CLIENT = "http.client"
 
 
 def _open_client() -> httpx.Client:
+    """Give the run's HTTP client; its TLS setup waits for the first https URL.
+
+    Reading the CA bundle costs tens of milliseconds a run, and a runbook checking a local
+    stand-in over plain http never needs it; https requests verify certificates as always.
+    """
+    import urllib.request
+
     import httpx
 
-    return httpx.Client()
+    if urllib.request.getproxies():
+        return httpx.Client()  # proxies from the environment route requests as httpx decides
+
+    class TLSOnFirstUse(httpx.BaseTransport):
+        """The default (verifying) transport, made when a request first needs it."""
+
+        def __init__(self) -> None:
+            self._transport: httpx.HTTPTransport | None = None
+
+        def handle_request(self, request: httpx.Request) -> httpx.Response:
+            if self._transport is None:
+                self._transport = httpx.HTTPTransport()
+            return self._transport.handle_request(request)
+
+        def close(self) -> None:
+            if self._transport is not None:
+                self._transport.close()
+
+    # Plain http never does TLS, so its transport needs no certificates to verify with.
+    plain = httpx.HTTPTransport(verify=False)
+    return httpx.Client(transport=TLSOnFirstUse(), mounts={"http://": plain})
 
 
 def _reason(error: Exception) -> str:

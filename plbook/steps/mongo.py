@@ -48,9 +48,9 @@ WRITING_STAGES = ("$out", "$merge")
 class Update(Strict):
     """An `update_one`: which document, and how to change it."""
 
-    filter: dict[str, Any]
-    update: dict[str, Any]
-    upsert: bool = False
+    filter: dict[str, Any] = Field(description="Which document to change.")
+    update: dict[str, Any] = Field(description="The change, e.g. {$set: {plan: free}}.")
+    upsert: bool = Field(False, description="Insert the document when none matches.")
 
 
 class Spec(Strict):
@@ -60,23 +60,29 @@ class Spec(Strict):
         None, description="Connection string; defaults to env.mongodb_uri or secrets.MONGODB_URI."
     )
     database: str | None = Field(None, description="Database; defaults to the one in the URI.")
-    collection: str | None = None
+    collection: str | None = Field(None, description="The collection; every operation but command.")
     find_one: dict[str, Any] | None = Field(
         None, description="Filter; result is the document or null."
     )
     find: dict[str, Any] | None = Field(None, description="Filter; result is a list of documents.")
-    sort: dict[str, Literal[1, -1]] | None = None
+    sort: dict[str, Literal[1, -1]] | None = Field(
+        None, description="Sort order for find and find_one, e.g. {createdAt: -1}."
+    )
     limit: int = Field(20, gt=0, description="Most documents `find` returns.")
-    projection: dict[str, Any] | None = None
+    projection: dict[str, Any] | None = Field(None, description="Fields to return.")
     count_documents: dict[str, Any] | None = Field(None, description="Filter; result is a number.")
     aggregate: list[dict[str, Any]] | None = Field(None, description="Pipeline; result is a list.")
     index_information: Literal[True] | None = Field(
         None, description="Result: the indexes as key patterns (names are never compared)."
     )
     command: str | dict[str, Any] | None = Field(None, description="Database command, e.g. ping.")
-    update_one: Update | None = None
-    insert_one: dict[str, Any] | None = None
-    delete_one: dict[str, Any] | None = None
+    update_one: Update | None = Field(None, description="Change one document (destructive).")
+    insert_one: dict[str, Any] | None = Field(
+        None, description="Insert this document (destructive)."
+    )
+    delete_one: dict[str, Any] | None = Field(
+        None, description="Delete one document matching this filter (destructive)."
+    )
 
     @model_validator(mode="after")
     def _one_operation(self) -> Spec:

@@ -114,12 +114,12 @@ def test_the_wheel_carries_the_css_templates_schemas_starter_and_stand_ins(insta
         "plbook/sandbox/bin/stripe",
         "plbook/sandbox/bin/sandbox_admin.py",
         "plbook/starter/mkdocs.yml",
-        "plbook/starter/docs/stylesheets/plbook.css",
+        "plbook/site/assets/plbook.css",
         "plbook/starter/dot-github/workflows/runbook.yml",
     ):
         assert wanted in names
-    css = zipfile.ZipFile(installed.wheel).read("plbook/starter/docs/stylesheets/plbook.css")
-    assert css == (ROOT / "site_overrides" / "stylesheets" / "plbook.css").read_bytes()
+    css = zipfile.ZipFile(installed.wheel).read("plbook/site/assets/plbook.css")
+    assert css == (ROOT / "plbook" / "site" / "assets" / "plbook.css").read_bytes()
 
 
 @pytest.fixture

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from plbook import expr
-from plbook.load import load_catalog
+from plbook.catalog import load_catalog
 
 PROCEDURES = Path(__file__).resolve().parents[2] / "procedures"
 OPTION_LIKE = ["-h", "--help", "--scope=other", "-rf"]

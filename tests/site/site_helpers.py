@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import contextlib
 import html
 import os
 import re
 import shutil
+import threading
+from collections.abc import Iterator
 from pathlib import Path
+
+from plbook.up import serve_site
 
 REPO = Path(__file__).resolve().parents[2]
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
@@ -23,6 +28,15 @@ def make_project(folder: Path, *, custom_dir: Path | None = None) -> Path:
         f"INHERIT: {REPO / 'mkdocs.yml'}\n"
         f"theme:\n  custom_dir: {custom_dir or REPO / 'site_overrides'}\n"
     )
+    return folder
+
+
+def copy_runbook(folder: Path) -> Path:
+    """Give a copy of this repository's runbook project (procedures, pages, mkdocs.yml)."""
+    for name in ["procedures", "runbook", "site_overrides"]:
+        shutil.copytree(REPO / name, folder / name, ignore=shutil.ignore_patterns("procedures"))
+    shutil.copytree(REPO / "procedures", folder / "procedures", dirs_exist_ok=True)
+    shutil.copy(REPO / "mkdocs.yml", folder / "mkdocs.yml")
     return folder
 
 
@@ -46,3 +60,16 @@ def step_card(article: str, step_id: str) -> str:
     """Give the HTML of one step's card, from its opening tag to the next card."""
     cards = article.split('<div class="plbook-step')
     return next(card for card in cards if f'id="step-{step_id}"' in card)
+
+
+@contextlib.contextmanager
+def served(site: Path) -> Iterator[str]:
+    """Serve a built site on a free loopback port; give its address."""
+    server = serve_site(site, 0)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()

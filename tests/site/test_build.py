@@ -279,3 +279,100 @@ def _wait_for_page(url: str, text: str, within: float = 60) -> str:
             return body
         time.sleep(0.3)
     return body
+
+
+def test_titles_tags_and_summaries_are_shown_as_written_never_as_markup(project: Path) -> None:
+    (project / "procedures/hostile-text.yaml").write_text(
+        "title: 'Index {userId: 1} <img src=x onerror=alert(1)> [go](javascript:alert(2))'\n"
+        "summary: '\"><script>alert(3)</script>'\n"
+        "category: troubleshooting\n"
+        "tags: ['<b>bold-tag</b>']\n"
+        "steps:\n"
+        "  - id: look\n"
+        "    title: 'Check {a: 1} <i>it</i> **now**'\n"
+        "    manual: Look at the dashboard.\n"
+    )
+    site = build_project(project)
+    pages = [path.read_text() for path in site.rglob("*.html")]
+    for markup in [
+        "<img src=x",
+        "<script>alert(3)",
+        'href="javascript:',
+        "<b>bold-tag",
+        "<i>it</i>",
+    ]:
+        assert not [page for page in pages if markup in page], markup
+    page = (site / "procedures/hostile-text/index.html").read_text()
+    article = page[page.index("<article") : page.index("</article>")]
+    text = visible_text(article)
+    assert "Index {userId: 1} <img src=x onerror=alert(1)> [go](javascript:alert(2))" in text
+    assert "Check {a: 1} <i>it</i> **now**" in text
+    assert 'id="step-look"' in article
+
+
+def test_plbook_pages_writes_markdown_any_engine_can_build(project: Path) -> None:
+    done = subprocess.run(
+        [*PLBOOK, "pages"], cwd=project, capture_output=True, text=True, timeout=120
+    )
+    assert done.returncode == 0, done.stderr
+    folder = project / "runbook/procedures"
+    page = (folder / "rollback-api.md").read_text()
+    assert "{ #step-health }" in page and "(check-database.md)" in page
+    assert (folder / "category/rollback.md").is_file() and (folder / "plbook.css").is_file()
+    assert (folder / ".gitignore").read_text().splitlines()[-1] == "*"
+    (project / "procedures/status-investigating.yaml").unlink()
+    assert subprocess.run([*PLBOOK, "pages"], cwd=project, timeout=120).returncode == 0
+    assert not (
+        folder / "status-investigating.md"
+    ).exists()  # a removed procedure leaves no stale page
+    site = build_project(project)  # the plugin makes the written pages again, in memory
+    assert (site / "procedures/rollback-api/index.html").is_file()
+
+
+def test_plbook_pages_refuses_a_folder_it_did_not_write(project: Path) -> None:
+    (project / "runbook/procedures").mkdir()
+    (project / "runbook/procedures/notes.md").write_text("# Mine\n")
+    done = subprocess.run(
+        [*PLBOOK, "pages"], cwd=project, capture_output=True, text=True, timeout=120
+    )
+    assert done.returncode == 2
+    assert "was not written by `plbook pages`" in done.stderr and "Traceback" not in done.stderr
+    assert (project / "runbook/procedures/notes.md").read_text() == "# Mine\n"
+
+
+def test_plbook_build_fails_loudly_when_an_engine_drops_the_procedure_pages(
+    project: Path,
+) -> None:
+    mkdocs_yml = project / "mkdocs.yml"
+    mkdocs_yml.write_text(mkdocs_yml.read_text() + "plugins: [search, tags]\n")
+    (project / "runbook/index.md").write_text("# Home\n\nNo links to procedures here.\n")
+    (project / "runbook/quick-reference.md").unlink()
+    done = subprocess.run(
+        [*PLBOOK, "build"], cwd=project, capture_output=True, text=True, timeout=120
+    )
+    assert done.returncode == 1
+    assert "without the pages of 4 procedures" in done.stderr
+
+
+def test_procedure_pages_have_edit_link_to_yaml_breadcrumbs_and_prev_next(site: Path) -> None:
+    page = (site / "procedures/check-database/index.html").read_text()
+    assert (
+        'href="https://github.com/promptlens/runbook/edit/main/procedures/check-database.yaml"'
+        ' title="Edit this page"' in page
+    )
+    path = page[page.index('<nav class="md-path"') : page.index("</nav>", page.index("md-path"))]
+    assert "Procedures" in visible_text(path)
+    rollback = (site / "procedures/rollback-api/index.html").read_text()
+    assert 'rel="canonical" href="https://runbook.promptlens.app/procedures/rollback-api/"' in (
+        rollback
+    )
+    home = (site / "index.html").read_text()
+    assert f'Built on <time datetime="{time.strftime("%Y-%m-%d", time.gmtime())}' in home
+
+
+def test_procedure_pages_lead_to_their_neighbours_in_the_category_listing(
+    runbook_site: Path,
+) -> None:
+    page = (runbook_site / "procedures/rollback-railway/index.html").read_text()
+    assert 'aria-label="Previous: Pre-rollback checklist"' in page
+    assert 'aria-label="Next: Roll back the backend API on Render"' in page

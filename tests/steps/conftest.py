@@ -9,7 +9,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import pytest
-from kind_support import KindRuntime
+
+from steps.kind_support import KindRuntime
 
 
 @pytest.fixture

@@ -5,11 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from kind_support import KindRuntime
 
 from plbook.sandbox.addresses import free_ports
 from plbook.steps.base import StepFailed
 from plbook.steps.http import KIND, Spec
+from steps.kind_support import KindRuntime
 
 
 def spec(**fields: Any) -> Spec:

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import pytest
-from kind_support import KindRuntime
 
 from plbook.steps.base import StepFailed, StepSkipped
 from plbook.steps.manual import KIND
+from steps.kind_support import KindRuntime
 
 
 def test_describe_is_a_checklist_item_confirmed_by_a_person() -> None:

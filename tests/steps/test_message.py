@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from kind_support import KindRuntime
-
 from plbook.steps.message import KIND, Spec
+from steps.kind_support import KindRuntime
 
 
 def test_describe_shows_where_it_goes_then_the_text() -> None:

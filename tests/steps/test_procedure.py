@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import pytest
-from kind_support import KindRuntime
 from pydantic import TypeAdapter
 
 from plbook.steps.base import StepFailed
 from plbook.steps.procedure import KIND, Call, Spec
+from steps.kind_support import KindRuntime
 
 CALL = TypeAdapter(Spec)
 

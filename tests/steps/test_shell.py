@@ -5,10 +5,10 @@ from __future__ import annotations
 import time
 
 import pytest
-from kind_support import KindRuntime
 
 from plbook.steps.base import StepFailed
 from plbook.steps.shell import KIND
+from steps.kind_support import KindRuntime
 
 
 def test_describe_shows_the_command_with_secrets_as_shell_variables() -> None:

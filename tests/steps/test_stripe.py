@@ -5,10 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from kind_support import KindRuntime
 
 from plbook.steps.base import StepFailed
 from plbook.steps.stripe import KIND, Spec
+from steps.kind_support import KindRuntime
 
 KEY = "sk_test_plbook_sandbox"
 

@@ -1,0 +1,1 @@
+"""Tests of each step kind, in-process against real local servers."""
