@@ -269,13 +269,16 @@ _PASS_THROUGH = {"ignore_unknown_options": True, "allow_extra_args": True}
 def pages(path: Path | None, out: Path | None) -> None:
     """Write the procedure pages, index and category pages as Markdown, for any site engine."""
     from plbook.site.engines import docs_dir
+    from plbook.site.freshness import procedures_freshness
     from plbook.site.generate import write_pages
     from plbook.site.links import PROCEDURES_FOLDER
     from plbook.site.pages import template_environment
 
     catalog = _catalog((_procedures(path),))
     folder = out or docs_dir(_project().root / "mkdocs.yml") / PROCEDURES_FOLDER
-    written = write_pages(catalog, folder, template_environment())
+    procedures = [loaded.procedure for loaded in catalog.procedures.values()]
+    freshness = procedures_freshness(procedures, _project())
+    written = write_pages(catalog, folder, template_environment(), freshness)
     click.echo(f"wrote {len(written)} files in {folder}/ (ignored by git)", err=True)
 
 
@@ -303,7 +306,13 @@ def build(path: Path | None, engine: str, engine_args: tuple[str, ...]) -> None:
     # The engines read mkdocs.yml from where they run: the project's root, from any subfolder.
     os.chdir(_project().root)
     if engine == "zensical":
-        write_pages(catalog, engines.docs_dir() / PROCEDURES_FOLDER, template_environment())
+        from plbook.site.freshness import procedures_freshness
+
+        procedures = [loaded.procedure for loaded in catalog.procedures.values()]
+        freshness = procedures_freshness(procedures, _project())
+        write_pages(
+            catalog, engines.docs_dir() / PROCEDURES_FOLDER, template_environment(), freshness
+        )
     code = engines.run_engine(engine, list(engine_args))
     if code:
         sys.exit(code)

@@ -71,6 +71,13 @@ class Procedure(Strict):
     services: list[str] = Field(default_factory=list, description="The services it touches.")
     tags: list[str] = Field(default_factory=list, description="Tag pages and `plbook list --tag`.")
     estimated_time: Duration | None = Field(None, description="How long a run takes, e.g. 5m.")
+    verify_every: Duration | None = Field(
+        None,
+        description=(
+            "How fresh its last passing run must be, e.g. 7d; older, its page says stale. "
+            "Default: the category's `verify_every` in the project configuration."
+        ),
+    )
     when: list[Prose] = Field(default_factory=list, description="When to reach for it.")
     symptoms: list[Prose] = Field(
         default_factory=list, description="What the on-call engineer sees."

@@ -40,6 +40,11 @@ def run_document(events: list[dict[str, Any]], *, live: bool = False) -> dict[st
         "exit_code": record.exit_code if finished else None,
         "counts": dict(record.counts),
         "next_procedure": record.next_procedure,
+        # Enough of each step for the site's "last passed" per step, without reading events.
+        "steps": [
+            {"path": step.path, "status": step.status, "finished_at": step.finished_at}
+            for step in record.steps
+        ],
         "resumes": [
             {"at": e["at"], **{key: e.get(key) for key in ("operator", "host", "command")}}
             for e in events

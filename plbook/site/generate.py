@@ -15,6 +15,7 @@ from plbook.catalog import Catalog
 from plbook.errors import PlbookError
 from plbook.model import Procedure
 from plbook.site import pages
+from plbook.site.freshness import ProcedureFreshness
 from plbook.site.links import PROCEDURES_FOLDER
 from plbook.site.reference import render_format_reference
 
@@ -39,26 +40,32 @@ def procedures_of(catalog: Catalog) -> dict[str, Procedure]:
     return procedures
 
 
-def site_pages(catalog: Catalog, templates: jinja2.Environment) -> dict[str, str]:
+def site_pages(
+    catalog: Catalog,
+    templates: jinja2.Environment,
+    freshness: dict[str, ProcedureFreshness] | None = None,
+) -> dict[str, str]:
     """Give each generated page's text by docs-relative path.
 
-    The procedures, their index, a page per category and the format reference.
+    The procedures, their index, a page per category and the format reference; with
+    `freshness` (by procedure id, see `site.freshness`), each says when it last ran.
     """
     procedures = procedures_of(catalog)
     titles = {pid: procedure.title for pid, procedure in procedures.items()}
+    fresh = freshness or {}
     generated = {
         f"{PROCEDURES_FOLDER}/{pid}.md": pages.render_procedure_page(
-            procedure, catalog.environments, templates, titles
+            procedure, catalog.environments, templates, titles, fresh.get(pid)
         )
         for pid, procedure in sorted(procedures.items())
     }
     generated[f"{PROCEDURES_FOLDER}/index.md"] = pages.render_procedure_index(
-        procedures.values(), templates
+        procedures.values(), templates, freshness=freshness
     )
     for category in sorted({p.category for p in procedures.values()}, key=pages.CATEGORIES.index):
         members = [p for p in procedures.values() if p.category == category]
         generated[f"{PROCEDURES_FOLDER}/category/{category}.md"] = pages.render_category_page(
-            category, members, templates
+            category, members, templates, freshness
         )
     generated[f"{PROCEDURES_FOLDER}/{FORMAT_REFERENCE}.md"] = render_format_reference(catalog)
     return generated
@@ -73,7 +80,12 @@ def asset_texts() -> dict[str, str]:
     }
 
 
-def write_pages(catalog: Catalog, folder: Path, templates: jinja2.Environment) -> list[Path]:
+def write_pages(
+    catalog: Catalog,
+    folder: Path,
+    templates: jinja2.Environment,
+    freshness: dict[str, ProcedureFreshness] | None = None,
+) -> list[Path]:
     """Write the generated pages, stylesheet and script into `folder`; give the files written.
 
     `folder` is the site's procedures folder (`<docs_dir>/procedures`). It is emptied first (a
@@ -87,7 +99,8 @@ def write_pages(catalog: Catalog, folder: Path, templates: jinja2.Environment) -
         )
     prefix = f"{PROCEDURES_FOLDER}/"
     texts = {
-        path.removeprefix(prefix): text for path, text in site_pages(catalog, templates).items()
+        path.removeprefix(prefix): text
+        for path, text in site_pages(catalog, templates, freshness).items()
     }
     texts.update({path.removeprefix(prefix): text for path, text in asset_texts().items()})
     texts[TAGS_PAGE] = TAGS_PAGE_TEXT

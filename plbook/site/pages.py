@@ -8,6 +8,7 @@ from __future__ import annotations
 import shlex
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +20,7 @@ from plbook.model import CATEGORIES, EnvironmentsFile, Procedure
 from plbook.references import names_read, secrets_used
 from plbook.site import markdown
 from plbook.site.criteria import expectation_in_words
+from plbook.site.freshness import ProcedureFreshness
 from plbook.site.glance import at_a_glance
 from plbook.steps import StepBase
 from plbook.steps.base import StepView
@@ -95,10 +97,12 @@ def render_procedure_page(
     environments: EnvironmentsFile | None = None,
     templates: jinja2.Environment | None = None,
     titles: dict[str, str] | None = None,
+    freshness: ProcedureFreshness | None = None,
 ) -> str:
     """Give the Markdown page of one procedure, front matter included.
 
-    `titles` (procedure id to title) names the procedures this one links to.
+    `titles` (procedure id to title) names the procedures this one links to; `freshness`, read
+    from the history, adds its last runs (none: the page says nothing of runs).
     """
     templates = templates or template_environment()
     # Themes put these in the page head, navigation and tag lists without escaping them.
@@ -119,6 +123,7 @@ def render_procedure_page(
         secrets=secret_names(procedure),
         env_values=environment_values(procedure, environments),
         steps=[step_section(number, step) for number, step in enumerate(procedure.steps, 1)],
+        freshness=freshness,
     )
 
 
@@ -129,9 +134,14 @@ def render_procedure_index(
     title: str = "Procedures",
     link_prefix: str = "",
     category_links: bool = True,
+    freshness: dict[str, ProcedureFreshness] | None = None,
 ) -> str:
-    """Give a Markdown page listing procedures grouped by category, in the categories' order."""
+    """Give a Markdown page listing procedures grouped by category, in the categories' order.
+
+    With `freshness`, each says when it was last verified, and a table lists them stalest first.
+    """
     templates = templates or template_environment()
+    procedures = list(procedures)
     by_category: dict[str, list[Procedure]] = {category: [] for category in CATEGORIES}
     for procedure in procedures:
         by_category[procedure.category].append(procedure)
@@ -141,12 +151,35 @@ def render_procedure_index(
         if members
     }
     return templates.get_template(INDEX_TEMPLATE).render(
-        title=title, groups=groups, link_prefix=link_prefix, category_links=category_links
+        title=title,
+        groups=groups,
+        link_prefix=link_prefix,
+        category_links=category_links,
+        freshness=freshness or {},
+        by_freshness=by_freshness(procedures, freshness or {}),
     )
 
 
+def by_freshness(
+    procedures: Iterable[Procedure], freshness: dict[str, ProcedureFreshness]
+) -> list[Procedure]:
+    """Give the procedures never verified first, then the stale ones, each from the oldest pass."""
+    known = [p for p in procedures if p.id in freshness and not freshness[p.id].unavailable]
+    oldest = datetime.min.replace(tzinfo=timezone.utc)
+
+    def order(procedure: Procedure) -> tuple[int, datetime, str]:
+        fresh = freshness[procedure.id]
+        rank = 0 if fresh.never_verified else 1 if fresh.stale else 2
+        return rank, fresh.last_passed or oldest, procedure.title.lower()
+
+    return sorted(known, key=order)
+
+
 def render_category_page(
-    category: str, procedures: Iterable[Procedure], templates: jinja2.Environment | None = None
+    category: str,
+    procedures: Iterable[Procedure],
+    templates: jinja2.Environment | None = None,
+    freshness: dict[str, ProcedureFreshness] | None = None,
 ) -> str:
     """Give the page of one category, which sits one folder below the procedure pages."""
     return render_procedure_index(
@@ -155,6 +188,7 @@ def render_category_page(
         title=CATEGORY_TITLES[category],
         link_prefix="../",
         category_links=False,
+        freshness=freshness,
     )
 
 

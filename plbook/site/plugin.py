@@ -20,8 +20,10 @@ from mkdocs.structure.files import File, Files
 from mkdocs.structure.nav import Navigation
 
 from plbook.catalog import Catalog, load_catalog
+from plbook.config import find_project_root, load_config
 from plbook.errors import PlbookError
 from plbook.site import generate, pages, search
+from plbook.site.freshness import ProcedureFreshness, procedures_freshness
 from plbook.site.links import PROCEDURES_FOLDER, PlbookLinksExtension, steps_of
 from plbook.site.nav import chain_procedures, place_procedures
 
@@ -51,6 +53,8 @@ class PlbookConfig(Config):
     enabled = config_options.Type(bool, default=True)
     procedures = config_options.Type(str, default="procedures")
     """The folder of procedure YAML files, relative to mkdocs.yml."""
+    history = config_options.Type(bool, default=True)
+    """Show each procedure's last runs, read from the project's run history at build time."""
     procedures_in_nav = config_options.Type(bool, default=False)
     """List every procedure in the navigation; fine for a few dozen, slow and long beyond."""
 
@@ -105,7 +109,7 @@ class PlbookPlugin(BasePlugin[PlbookConfig]):
             ):
                 files.remove(file)  # pages `plbook pages` wrote: made again here, from the YAML
         try:
-            texts = generate.site_pages(self.catalog, self.templates)
+            texts = generate.site_pages(self.catalog, self.templates, self._freshness(config))
         except PlbookError as error:
             raise PluginError(str(error)) from None
         self.procedure_files: dict[str, File] = {}
@@ -160,6 +164,23 @@ class PlbookPlugin(BasePlugin[PlbookConfig]):
         if self.config.enabled:
             procedures = [loaded.procedure for loaded in self.catalog.procedures.values()]
             search.tune_search_index(Path(config.site_dir), procedures)
+
+    def _freshness(self, config: MkDocsConfig) -> dict[str, ProcedureFreshness] | None:
+        """Give each procedure's last runs from the project's history, unless switched off."""
+        if not self.config.history:
+            return None
+        root = find_project_root(Path(config.config_file_path or ".").parent)
+        try:
+            project = load_config(root)
+        except PlbookError as error:
+            log.warning(f"run history not read: {error}")
+            return None
+        procedures = [loaded.procedure for loaded in self.catalog.procedures.values()]
+        found = procedures_freshness(procedures, project)
+        unavailable = next((f.unavailable for f in found.values() if f.unavailable), None)
+        if unavailable:
+            log.info(f"pages say the history is unavailable: {unavailable}")
+        return found
 
     def on_serve(self, server: Any, *, config: MkDocsConfig, builder: Any) -> Any:
         if self.config.enabled:
