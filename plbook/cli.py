@@ -463,7 +463,9 @@ def verify(
     if every == bool(procedure_ids):
         raise PlbookError("plbook verify: give procedure ids or --all, not both or neither")
     catalog = _follow_running_sandbox(_catalog((_procedures(path),)))
-    chosen = sorted(catalog.procedures) if every else [catalog.get(p).id for p in procedure_ids]
+    chosen = sorted(catalog.procedures) if every else list(dict.fromkeys(procedure_ids))
+    for procedure_id in chosen:
+        catalog.get(procedure_id)  # an unknown id is a user error before anything runs
     options = RunOptions(
         environment=environment,
         yes=yes,

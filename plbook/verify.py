@@ -60,10 +60,19 @@ def verify_procedures(
 
     try:
         with ThreadPoolExecutor(max_workers=jobs, thread_name_prefix="plbook-verify") as pool:
-            return list(pool.map(verify, procedure_ids))
+            # The longest first, so a long one does not start last and hold up the end.
+            longest_first = sorted(procedure_ids, key=lambda pid: -_size(catalog, pid))
+            done = dict(zip(longest_first, pool.map(verify, longest_first), strict=True))
+        return [done[pid] for pid in procedure_ids]
     finally:
         if store is not None:
             store.close()
+
+
+def _size(catalog: Catalog, procedure_id: str) -> float:
+    """Give how long a procedure is expected to take: its estimate, else its number of steps."""
+    procedure = catalog.get(procedure_id)
+    return procedure.estimated_time or len(procedure.steps)
 
 
 def _verify_one(
