@@ -10,7 +10,8 @@ import time
 from typing import Any, TextIO
 
 from plbook.fields import format_duration
-from plbook.records import RunRecord, failure_lines, step_from_event
+from plbook.records import RunRecord, StepRecord, failure_lines, step_from_event
+from plbook.steps import STEP_KINDS
 
 VERDICT_WORDS = {
     "passed": "PASS",
@@ -28,15 +29,49 @@ def duration_text(milliseconds: float) -> str:
     )
 
 
+OUTPUT_LINES = 20
+"""How many of the last lines a step printed are shown under it, unless -v or -q."""
+POLL_EVERY = 5.0
+"""In plain output, a polling step shows at most one line per this many seconds."""
+LONG_RUN = 20
+"""A run of more steps than this ends with its failures and counts, not every row."""
+QUIET, NORMAL, VERBOSE = -1, 0, 1
+
+
 def _indent(path: str) -> str:
     return "  " * path.count("/")
+
+
+def output_lines(event: dict[str, Any], verbosity: int) -> list[str]:
+    """Give the lines a step printed that the console shows: the last 20, all with -v, none -q."""
+    kind = STEP_KINDS.get(str(event.get("kind")))
+    result = event.get("result")
+    if verbosity <= QUIET or kind is None or not isinstance(result, dict):
+        return []
+    text = kind.output_text(result)
+    if not text:
+        return []
+    lines = text.rstrip("\n").splitlines()
+    if verbosity < VERBOSE and len(lines) > OUTPUT_LINES:
+        cut = len(lines) - OUTPUT_LINES
+        return [f"... {cut} earlier lines (all of them with -v, and in the journal)"] + lines[cut:]
+    return lines
+
+
+def poll_line(event: dict[str, Any]) -> str:
+    """Give a polling attempt as one line: attempt n (of N), time left, what it saw."""
+    of = f" of {event['of']}" if event.get("of") else ""
+    left = f", {event['left_s']:.0f}s left" if event.get("left_s") is not None else ""
+    return f"attempt {event['attempt']}{of}{left}: {event['seen']}"
 
 
 class Console:
     """Plain line output: one line when a step starts, one with its verdict, a summary table."""
 
-    def __init__(self, stdout: TextIO) -> None:
+    def __init__(self, stdout: TextIO, verbosity: int = NORMAL) -> None:
         self.out = stdout
+        self.verbosity = verbosity
+        self._last_poll = 0.0
 
     def write(self, text: str = "") -> None:
         """Show one line of text as it is."""
@@ -63,6 +98,16 @@ class Console:
             self.step_started(event)
         elif name == "step-finished":
             self.step_finished(event)
+        elif name == "attempt-failed":
+            self.attempt_failed(event)
+
+    def attempt_failed(self, event: dict[str, Any]) -> None:
+        """Show a polling step's failed attempt, at most one line per 5 seconds."""
+        now = time.monotonic()
+        if now - self._last_poll < POLL_EVERY:
+            return
+        self._last_poll = now
+        self.write(f"{_indent(event['path'])}  ... {poll_line(event)}")
 
     def step_started(self, event: dict[str, Any]) -> None:
         """Show that a step began."""
@@ -77,6 +122,8 @@ class Console:
         self.write(f"{indent}  {VERDICT_WORDS[event['status']]} {event['path']} ({_timing(event)})")
         for line in _explanation(event):
             self.write(f"{indent}    {line}")
+        for line in output_lines(event, self.verbosity):
+            self.write(f"{indent}    | {line}")
 
     def problem(self, text: str) -> None:
         """Show something that stops the run from starting."""
@@ -96,15 +143,17 @@ class Console:
         indent = "  " * depth
         marks = " [destructive]" if step.destructive else ""
         self.write(f"{indent}{index}. {step.id} ({step.kind}){marks}: {step.title}")
+        if step.when:
+            self.write(f"{indent}     only if: {step.when}")
         for line in action.splitlines():
             self.write(f"{indent}     {line}")
         for expectation in step.expectations:
             self.write(f"{indent}     expect: {expectation}")
 
     def summary(self, run: RunRecord) -> None:
-        """Show one line per step and the counts at the end of a run."""
+        """Show one line per step (only what did not pass in a long run) and the counts."""
         self.write("")
-        for step in run.steps:
+        for step in summary_rows(run):
             took = f"  {duration_text(step.duration_ms)}" if step.duration_ms is not None else ""
             self.write(
                 f"{VERDICT_WORDS[step.status]}  {_indent(step.path)}{step.path}  {step.title}{took}"
@@ -116,8 +165,19 @@ class Console:
         """Show what to run next: the procedure a failure names, or how to resume."""
         if run.next_procedure:
             self.write(f"next: plbook run {run.next_procedure} --env {run.environment}")
-        if run.status == "interrupted":
+        for also in run.also_procedures:
+            self.write(f"also: plbook run {also} --env {run.environment}")
+        if run.status in ("interrupted", "failed") and any(
+            s.status != "passed" for s in run.steps
+        ):
             self.write(f"resume with: plbook run {run.procedure} --resume {run.run_id}")
+
+
+def summary_rows(run: RunRecord) -> list[StepRecord]:
+    """Give the steps a summary lists: all of them, or what did not pass in a long run."""
+    if len(run.steps) <= LONG_RUN:
+        return list(run.steps)
+    return [step for step in run.steps if step.status in ("failed", "interrupted")]
 
 
 def _timing(event: dict[str, Any]) -> str:
@@ -146,12 +206,15 @@ class _CurrentStep:
 
         self.spinner = Spinner("dots")
         self.labels: list[tuple[str, float]] = []
+        self.detail = ""
+        """What the running step last saw while polling, shown after its time."""
 
     def __rich__(self) -> Any:
         if not self.labels:
             return ""  # stopping the live display renders it once more
         label, started = self.labels[-1]
-        self.spinner.update(text=f"{label}  [dim]{time.monotonic() - started:.1f}s[/dim]")
+        detail = f"  [dim]{self.detail}[/dim]" if self.detail else ""
+        self.spinner.update(text=f"{label}  [dim]{time.monotonic() - started:.1f}s[/dim]{detail}")
         return self.spinner
 
 
@@ -167,8 +230,8 @@ class RichConsole(Console):
     }
     SYMBOLS = {"passed": "✓", "failed": "✗", "skipped": "–", "interrupted": "■", "not_run": "·"}
 
-    def __init__(self, stdout: TextIO) -> None:
-        super().__init__(stdout)
+    def __init__(self, stdout: TextIO, verbosity: int = NORMAL) -> None:
+        super().__init__(stdout, verbosity)
         from rich.console import Console as RichOutput
         from rich.live import Live
 
@@ -209,6 +272,7 @@ class RichConsole(Console):
         from rich.markup import escape
 
         self.current.labels.pop()
+        self.current.detail = ""
         if not self.current.labels:
             self.pause()
         status, indent = event["status"], _indent(event["path"])
@@ -218,6 +282,14 @@ class RichConsole(Console):
         )
         for line in _explanation(event):
             self.console.print(f"{indent}    {escape(line)}")
+        for line in output_lines(event, self.verbosity):
+            self.console.print(f"{indent}    [dim]│[/dim] {escape(line)}")
+
+    def attempt_failed(self, event: dict[str, Any]) -> None:
+        """Show a polling step's attempt in its live line: attempt n, time left, what it saw."""
+        from rich.markup import escape
+
+        self.current.detail = escape(poll_line(event))
 
     def summary(self, run: RunRecord) -> None:
         """Show the steps as a table, then the counts in the run's colour."""
@@ -226,9 +298,12 @@ class RichConsole(Console):
 
         self.pause()
         table = Table(title=f"{run.procedure} on {run.environment}", title_justify="left")
-        for column in ("", "step", "title", "time"):
-            table.add_column(column)
-        for step in run.steps:
+        # At 80 columns the title wraps, never the step id.
+        table.add_column("")
+        table.add_column("step", no_wrap=True)
+        table.add_column("title", ratio=1)
+        table.add_column("time", no_wrap=True)
+        for step in summary_rows(run):
             took = duration_text(step.duration_ms) if step.duration_ms is not None else ""
             symbol = f"[{self.STYLES[step.status]}]{self.SYMBOLS[step.status]}[/]"
             table.add_row(symbol, step.path, step.title, took)

@@ -22,7 +22,7 @@ class _NothingRuns:
         self.resources = Resources()
         self.path = ""
 
-    def ask_manual(self, instruction: str) -> str:
+    def ask_manual(self, instruction: str, path: str) -> str:
         return "skip"
 
     def show_message(self, text: str) -> None:

@@ -55,8 +55,8 @@ class StepHost(Protocol):
     resources: Resources
     path: str
 
-    def ask_manual(self, instruction: str) -> str:
-        """Give pass, fail or skip for a manual instruction."""
+    def ask_manual(self, instruction: str, path: str) -> str:
+        """Give pass, fail or skip for the manual instruction of the step at `path`."""
 
     def show_message(self, text: str) -> None:
         """Show a rendered message."""
@@ -76,6 +76,11 @@ class RunStepRuntime:
         self._path = path
         self.timeout = timeout
         self._deadline = time.monotonic() + timeout
+
+    @property
+    def step_path(self) -> str:
+        """Give the path of the step this runtime runs (`smoke/health`)."""
+        return self._path
 
     def start_attempt(self) -> None:
         """Start the clock of a new attempt: its deadline is `timeout` from now."""
@@ -112,7 +117,7 @@ class RunStepRuntime:
 
     def ask_manual(self, instruction: str) -> str:
         """Give a person's answer to a manual step."""
-        return self._host.ask_manual(instruction)
+        return self._host.ask_manual(instruction, self._path)
 
     def show_message(self, text: str) -> None:
         """Show a rendered message."""

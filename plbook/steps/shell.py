@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import signal
 import subprocess
+from collections.abc import Mapping
 from typing import Any
 
 from plbook.steps.base import StepFailed, StepKind, StepRuntime, StepView, with_secret_placeholders
@@ -33,6 +34,11 @@ class ShellKind(StepKind[str]):
             language="bash",
             criteria=["The command exits with code 0"],
         )
+
+    def output_text(self, result: Mapping[str, Any]) -> str | None:
+        """Give what the command printed: its output, then its error output."""
+        text = str(result.get("stdout") or "") + str(result.get("stderr") or "")
+        return text if text.strip() else None
 
     def resolve(self, spec: str, runtime: StepRuntime) -> str:
         """Give the command line with every `{{ }}` value filled in and shell-quoted."""
