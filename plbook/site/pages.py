@@ -18,7 +18,7 @@ from plbook.fields import format_duration
 from plbook.model import CATEGORIES, EnvironmentsFile, Procedure
 from plbook.references import names_read, secrets_used
 from plbook.site import markdown
-from plbook.site.criteria import expectation_in_words
+from plbook.site.criteria import condition_in_words, expectation_in_words
 from plbook.site.glance import at_a_glance
 from plbook.steps import StepBase
 from plbook.steps.base import StepView
@@ -208,11 +208,11 @@ def step_section(number: int, step: StepBase) -> StepSection:
         timeout=_timeout(step),
         called=step.called_procedure,
         saves=dict(step.save),
-        condition=Criterion(step.when, expectation_in_words(step.when)) if step.when else None,
+        condition=Criterion(step.when, condition_in_words(step.when)) if step.when else None,
         next_procedures=[
             (
                 choice.run,
-                Criterion(choice.when, expectation_in_words(choice.when, step.kind))
+                Criterion(choice.when, condition_in_words(choice.when, step.kind))
                 if choice.when
                 else None,
             )
