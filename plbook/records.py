@@ -185,8 +185,11 @@ def run_from_events(events: list[dict[str, Any]]) -> RunRecord:
     end = finished["at"] if finished else events[-1].get("at", started["at"])
     resumes = tuple(e for e in events if e["event"] == "run-resumed")
     inputs = dict(started["inputs"])
-    for resume in resumes:
-        inputs.update(resume.get("inputs", {}))
+    for event in events:
+        if event["event"] == "run-resumed":
+            inputs.update(event.get("inputs", {}))
+        elif event["event"] == "answer" and "input" in event:
+            inputs[event["input"]] = event["answer"]
     return RunRecord(
         run_id=started["run_id"],
         procedure=started["procedure"],

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -37,15 +36,15 @@ def run_procedure(
         read_journal(journal_path(options.resume, options.runs_dir)) if options.resume else None
     )
     plan = make_plan(catalog, procedure_id, options, resumed)
-    if plan.missing_inputs and options.interactive and not options.dry_run:
-        options = _with_asked_inputs(plan, options, terminal)
-        plan = make_plan(catalog, procedure_id, options, resumed)
     secrets = secret_values(plan.environment, plan.secrets)
     context = RunContext(plan.environment_name, plan.environment, plan.inputs, secrets)
     mask = Masker(secrets.values())
     if options.dry_run:
-        return _dry_run(catalog, plan, context, mask, plan.input_problems, terminal)
-    problems = plan.input_problems + call_problems(
+        problems = plan.input_problems + plan.missing_problems
+        return _dry_run(catalog, plan, context, mask, problems, terminal)
+    # In a terminal a missing input is asked for when the first step that reads it comes.
+    asked_later = [] if options.interactive else plan.missing_problems
+    problems = plan.input_problems + asked_later + call_problems(
         plan.called, plan.steps, plan.environment, options, plan.environment_name
     )
     if problems:
@@ -61,19 +60,6 @@ def run_procedure(
     outcome = _run(catalog, plan, context, mask, terminal, options)
     _offer_next(catalog, outcome, plan, options, terminal)
     return outcome
-
-
-def _with_asked_inputs(plan: Plan, options: RunOptions, terminal: Terminal) -> RunOptions:
-    """Give the options with every missing required input asked for in the terminal."""
-    asked = dict(options.inputs)
-    # An example is a hint only against a stand-in: never a value to copy into production.
-    hints = plan.environment.stand_in_tools and not plan.environment.confirm
-    for name in plan.missing_inputs:
-        declared = plan.procedure.inputs[name]
-        asked[name] = terminal.prompts.ask_input(
-            name, declared.description, declared.pattern, declared.example if hints else None
-        )
-    return replace(options, inputs=asked)
 
 
 def _dry_run(
@@ -115,6 +101,7 @@ def _run(
     journal = Journal(path)
     recorder = Recorder(journal, mask, terminal.console)
     loop = StepLoop(catalog, options, recorder, terminal.prompts, plan.environment)
+    loop.askable = {name: plan.procedure.inputs[name] for name in plan.missing_inputs}
     readiness = _readiness(plan, context, loop.path)
     recorder.emit(_start_event(plan, run_id, path, context, options))
     status, exit_code = "interrupted", EXIT_FAILED

@@ -32,7 +32,9 @@ class Gates:
     def __post_init__(self) -> None:
         self.asking_each_step = self.options.step_by_step
 
-    def record(self, path: str, question: str, answer: str, given_by: str) -> None:
+    def record(
+        self, path: str, question: str, answer: str, given_by: str, **more: str
+    ) -> None:
         """Journal one answer: what was asked, what was answered, by whom and how."""
         self.recorder.emit(
             {
@@ -42,8 +44,15 @@ class Gates:
                 "answer": answer,
                 "user": operator_name(),
                 "given_by": given_by,
+                **more,
             }
         )
+
+    def input(self, name: str, description: str, pattern: str | None, hint: str | None) -> str:
+        """Give a missing input's value, asked in the terminal and journaled as an answer."""
+        value = self.prompts.ask_input(name, description, pattern, hint)
+        self.record("", f"input {name}", value, "person", input=name)
+        return value
 
     def step_wanted(self, question: StepQuestion) -> bool:
         """Under `--step`, give whether the person wants this step run (y / n / continue)."""

@@ -35,7 +35,9 @@ class Plan:
     resumed: list[dict[str, Any]] | None = None
     vars: dict[str, Any] = field(default_factory=dict)
     missing_inputs: list[str] = field(default_factory=list)
-    """Required inputs not given: asked for in a terminal, a problem elsewhere."""
+    """Required inputs not given: asked for in a terminal when a step needs them."""
+    missing_problems: list[str] = field(default_factory=list)
+    """What to say of the missing inputs where nobody can be asked."""
     checked_steps: list[StepBase] = field(default_factory=list)
     """The steps that may run: those selected and every step of what they call."""
     tools: set[str] = field(default_factory=set)
@@ -60,9 +62,10 @@ def make_plan(
     else:
         steps = select_steps(procedure, options.from_step, options.only_step)
     partial = len(steps) < len(procedure.steps)
-    given = {**(first["inputs"] if first else {}), **options.inputs}
+    given = {**(run_from_events(resumed).inputs if resumed else {}), **options.inputs}
     needed = names_read(steps, "inputs") if partial else None
-    inputs, input_problems = check_inputs(procedure, given, needed)
+    inputs, problems = check_inputs(procedure, given, needed)
+    input_problems = check_inputs(procedure, given, set())[1]
     callees = [catalog.get(c) for s in steps if (c := s.called_procedure) in catalog.procedures]
     called = [procedure] + [p for c in callees for p in called_procedures(catalog, c)]
     called = list({p.id: p for p in called}.values())
@@ -79,6 +82,7 @@ def make_plan(
         resumed=resumed,
         vars=restored_vars(resumed) if resumed else {},
         missing_inputs=missing_inputs(procedure, given, needed),
+        missing_problems=[p for p in problems if p not in input_problems],
         checked_steps=checked,
         tools=_tools_of(procedure, called[1:], steps, partial),
     )

@@ -8,7 +8,7 @@ from typing import Any
 
 from plbook import expr
 from plbook.catalog import Catalog
-from plbook.model import Environment, Procedure
+from plbook.model import Environment, Input, Procedure
 from plbook.records import Attempt, Failure
 from plbook.run.context import RunContext
 from plbook.run.gates import SKIPPED_ERROR, STOPPED_ERROR, Gates
@@ -17,6 +17,7 @@ from plbook.run.options import RunOptions
 from plbook.run.plan import check_inputs, planned_entry
 from plbook.run.polling import Poll
 from plbook.run.prompts import Prompts, StepQuestion
+from plbook.references import names_read
 from plbook.run.runtime import Resources, RunStepRuntime, tool_path
 from plbook.steps import StepBase
 from plbook.steps.base import StepFailed, StepSkipped
@@ -59,6 +60,8 @@ class StepLoop:
     suggestions: list[tuple[int, str]] = field(default_factory=list)
     """The procedures failed steps name, with the depth of the step that names each."""
     path: str = ""
+    askable: dict[str, Input] = field(default_factory=dict)
+    """Required inputs not given, asked for when the first step that reads them comes."""
     gates: Gates = field(init=False)
     _questions: dict[str, StepQuestion] = field(default_factory=dict)
 
@@ -145,6 +148,8 @@ class StepLoop:
                 return Verdict(Attempt("failed", error=f"cannot decide `when: {step.when}`: {error}"))
             if not holds:
                 return Verdict(Attempt("skipped", error=f"skipped: condition false ({step.when})"))
+        if "/" not in path:
+            self.ask_inputs(step, context)
         kind = step.kind_contract
         runtime = RunStepRuntime(self, context, self.timeout_of(step), path)
         try:
@@ -183,6 +188,18 @@ class StepLoop:
             self.recorder.emit(poll.event(progress.attempts, outcome))
             time.sleep(poll.interval)
         return Verdict(outcome, progress.attempts, progress.action)
+
+    def ask_inputs(self, step: StepBase, context: RunContext) -> None:
+        """Ask for the missing inputs this step reads, each once, before it is resolved."""
+        wanted = names_read([step], "inputs") & set(self.askable) - set(context.inputs)
+        # An example is a hint only against a stand-in: never a value to copy into production.
+        hints = self.environment.stand_in_tools and not self.environment.confirm
+        for name in sorted(wanted):
+            declared = self.askable[name]
+            example = declared.example if hints else None
+            context.inputs[name] = self.gates.input(
+                name, declared.description, declared.pattern, example
+            )
 
     def _question(self, path: str, action: str) -> StepQuestion:
         """Give the step at `path` as a question shows it, with its resolved action."""
