@@ -28,6 +28,8 @@ class Gates:
     prompts: Prompts
     recorder: Recorder
     asking_each_step: bool = False
+    skipping_manual: bool = False
+    """The person chose to skip every remaining manual check of the run."""
 
     def __post_init__(self) -> None:
         self.asking_each_step = self.options.step_by_step
@@ -85,6 +87,12 @@ class Gates:
             given_by = f"flag --manual {policy}" if self.options.manual else "default: no terminal"
             self.record(question.path, "manual check", policy, given_by)
             return policy
+        if self.skipping_manual:
+            self.record(question.path, "manual check", "skip", "person: skip all remaining")
+            return "skip"
         answer = self.prompts.ask_manual(question)
         self.record(question.path, "manual check", answer, "person")
+        if answer == "skip all":
+            self.skipping_manual = True
+            return "skip"
         return answer

@@ -9,7 +9,7 @@ from typing import TextIO
 
 from plbook.run.console import Console
 
-MANUAL_ANSWERS = {"p": "pass", "f": "fail", "s": "skip"}
+MANUAL_ANSWERS = {"p": "pass", "f": "fail", "s": "skip", "a": "skip all"}
 STEP_ANSWERS = {"y": "yes", "n": "no", "c": "continue"}
 
 
@@ -77,6 +77,7 @@ class Prompts:
     def ask_manual(self, step: StepQuestion) -> str:
         """Show a manual step whole and give pass, fail or skip."""
         self.show_step(step, "Do this:")
+        self.console.write("(or [a]: skip this and every remaining manual check of the run)")
         while True:
             answer = self.ask("Result? [p]ass / [f]ail / [s]kip: ")
             if answer in MANUAL_ANSWERS or answer in MANUAL_ANSWERS.values():
