@@ -12,15 +12,18 @@ import re
 import shutil
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import httpx
+
+from plbook.records import read_run
 from plbook.sandbox import Sandbox
 from plbook.sandbox.addresses import (
     API_PORT,
     DASHBOARD_PORT,
     MONGODB_PORT,
-    SANDBOX_API_VARIABLE,
     STRIPE_API_PORT,
     SandboxPorts,
     free_ports,
@@ -50,12 +53,14 @@ class Drill:
     seconds: float = 0.0
     exit_code: int | None = None
     output: str = ""
+    green: bool = False
+    """The backend answers 200 again and a rollback-railway run (smoke tests included) passed."""
 
 
-def runbook_copy(directory: Path, ports: SandboxPorts) -> Path:
+def runbook_copy(directory: Path, ports: SandboxPorts, root: Path = ROOT) -> Path:
     """Give a copy of the runbook's procedures whose sandbox environment uses `ports`."""
     procedures = directory / "procedures"
-    shutil.copytree(ROOT / "procedures", procedures)
+    shutil.copytree(root / "procedures", procedures)
     environments = procedures / "environments.yaml"
     text = environments.read_text()
     for default, port in (
@@ -84,13 +89,22 @@ def previous_good_deployment(shown: str) -> str | None:
     return None
 
 
-def run_drill(directory: Path, python_path: str | None = None) -> Drill:
-    """Run the bad-deploy drill in a pseudo-terminal; give what it saw."""
+def run_drill(
+    directory: Path,
+    python_path: str | None = None,
+    *,
+    follow_every_next: bool = False,
+    after: Callable[[Path, dict[str, str], Drill], None] | None = None,
+) -> Drill:
+    """Run the bad-deploy drill in a pseudo-terminal; give what it saw.
+
+    `after` is called when the run ended without a passed rollback: what a person does next.
+    """
     ports = SandboxPorts(*free_ports(4))
-    procedures = runbook_copy(directory, ports)
+    procedures = runbook_copy(directory, ports, Path(python_path) if python_path else ROOT)
     drill = Drill()
     with Sandbox(faults=["bad-deploy"], ports=ports) as sandbox:
-        env = {SANDBOX_API_VARIABLE: sandbox.api_url, "STRIPE_API_BASE": sandbox.stripe_api_base}
+        env = sandbox.cli_environment()
         env["MONGODB_URI"] = sandbox.mongodb_uri
         if python_path:
             env["PYTHONPATH"] = python_path
@@ -101,15 +115,25 @@ def run_drill(directory: Path, python_path: str | None = None) -> Drill:
             env,
             columns=120,
         )
-        _answer_until_done(session, drill)
+        answer_until_done(session, drill, follow_every_next)
         drill.exit_code = session.finish()
-        drill.seconds = time.monotonic() - started
         drill.answers = session.answers
         drill.output = session.output
+        if after is not None and not _rolled_back(directory):
+            after(directory, env, drill)
+        drill.seconds = time.monotonic() - started
+        healthy = httpx.get(f"{sandbox.api_url}/api/health").status_code == 200
+        drill.green = healthy and _rolled_back(directory)
     return drill
 
 
-def _answer_until_done(session: TerminalSession, drill: Drill) -> None:
+def _rolled_back(directory: Path) -> bool:
+    runs = [read_run(path) for path in directory.glob(".plbook/runs/*.jsonl")]
+    return any(r.procedure == "rollback-railway" and r.status == "passed" for r in runs)
+
+
+def answer_until_done(session: TerminalSession, drill: Drill, follow_every_next: bool) -> None:
+    """Answer every question as the on-call engineer does, until the run ends."""
     pattern = "|".join(PROMPTS)
     while True:
         try:
@@ -118,17 +142,25 @@ def _answer_until_done(session: TerminalSession, drill: Drill) -> None:
             return  # the run ended: nothing more is asked
         if asked.group("next"):
             drill.offered.append(asked.group("next"))
-            session.answer("y" if asked.group("next") == "rollback-railway" else "n")
+            wanted = follow_every_next or asked.group("next") == "rollback-railway"
+            session.answer("y" if wanted else "n")
         elif asked.group("manual"):
-            step = STEP_HEADING.findall(session.output[: asked.start()])[-1]
-            # The dashboard route does what the CLI steps do: a person skips it, as it says.
-            # The smoke tests' browser checks have automated twins: the person skips them all.
-            if step.endswith("dashboard-redeploy"):
-                session.answer("s")
-            else:
-                session.answer("a" if step.startswith("smoke/") else "p")
+            session.answer(_manual_answer(session.output[: asked.start()]))
         elif asked.group("input"):
             drill.typed_id = previous_good_deployment(session.output)
             session.answer(drill.typed_id or "")
         else:
             session.answer("y")
+
+
+def _manual_answer(shown: str) -> str:
+    """Give a person's answer to a manual check, from what the terminal shows above it."""
+    headings = STEP_HEADING.findall(shown)
+    step = headings[-1] if headings else ""
+    # The dashboard route does what the CLI steps do: a person skips it, as it says.
+    if step.endswith("dashboard-redeploy"):
+        return "s"
+    # The smoke tests' browser checks have automated twins: the person skips them all at once.
+    if step.startswith("smoke/") and "[a]: skip" in shown[-2000:]:
+        return "a"
+    return "p"
