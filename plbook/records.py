@@ -251,7 +251,7 @@ def _moment(event: Mapping[str, Any]) -> Moment | None:
 
 
 def _active_milliseconds(events: list[dict[str, Any]]) -> int:
-    """Give the time a run was running: from each start or resume to the last event before the next."""
+    """Give the time a run was running: each start or resume to the last event before the next."""
     total, segment_start, last = 0, None, None
     for event in events:
         at = event.get("at")

@@ -167,9 +167,7 @@ class Console:
             self.write(f"next: plbook run {run.next_procedure} --env {run.environment}")
         for also in run.also_procedures:
             self.write(f"also: plbook run {also} --env {run.environment}")
-        if run.status in ("interrupted", "failed") and any(
-            s.status != "passed" for s in run.steps
-        ):
+        if run.status in ("interrupted", "failed") and any(s.status != "passed" for s in run.steps):
             self.write(f"resume with: plbook run {run.procedure} --resume {run.run_id}")
 
 

@@ -44,8 +44,10 @@ def run_procedure(
         return _dry_run(catalog, plan, context, mask, problems, terminal)
     # In a terminal a missing input is asked for when the first step that reads it comes.
     asked_later = [] if options.interactive else plan.missing_problems
-    problems = plan.input_problems + asked_later + call_problems(
-        plan.called, plan.steps, plan.environment, options, plan.environment_name
+    problems = (
+        plan.input_problems
+        + asked_later
+        + call_problems(plan.called, plan.steps, plan.environment, options, plan.environment_name)
     )
     if problems:
         raise PlbookError("\n".join(problems))

@@ -34,9 +34,7 @@ class Gates:
     def __post_init__(self) -> None:
         self.asking_each_step = self.options.step_by_step
 
-    def record(
-        self, path: str, question: str, answer: str, given_by: str, **more: str
-    ) -> None:
+    def record(self, path: str, question: str, answer: str, given_by: str, **more: str) -> None:
         """Journal one answer: what was asked, what was answered, by whom and how."""
         self.recorder.emit(
             {

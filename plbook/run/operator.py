@@ -1,4 +1,4 @@
-"""Who runs a procedure, from where, with which command line and which plbook: for the audit trail."""
+"""Who runs a procedure, from where, with which command line and plbook: for the audit trail."""
 
 from __future__ import annotations
 

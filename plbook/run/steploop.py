@@ -10,6 +10,7 @@ from plbook import expr
 from plbook.catalog import Catalog
 from plbook.model import Environment, Input, Procedure
 from plbook.records import Attempt, Failure
+from plbook.references import names_read
 from plbook.run.context import RunContext
 from plbook.run.gates import SKIPPED_ERROR, STOPPED_ERROR, Gates
 from plbook.run.journal import Recorder
@@ -17,7 +18,6 @@ from plbook.run.options import RunOptions
 from plbook.run.plan import check_inputs, planned_entry
 from plbook.run.polling import Poll
 from plbook.run.prompts import Prompts, StepQuestion
-from plbook.references import names_read
 from plbook.run.runtime import Resources, RunStepRuntime, tool_path
 from plbook.steps import StepBase
 from plbook.steps.base import StepFailed, StepSkipped
@@ -145,7 +145,9 @@ class StepLoop:
             try:
                 holds = bool(expr.evaluate(step.when, context.names()))
             except expr.ExpressionError as error:
-                return Verdict(Attempt("failed", error=f"cannot decide `when: {step.when}`: {error}"))
+                return Verdict(
+                    Attempt("failed", error=f"cannot decide `when: {step.when}`: {error}")
+                )
             if not holds:
                 return Verdict(Attempt("skipped", error=f"skipped: condition false ({step.when})"))
         if "/" not in path:

@@ -1,4 +1,4 @@
-"""`plbook run` in a real pseudo-terminal: what a person at a terminal sees, and answers typed in."""
+"""`plbook run` in a real pseudo-terminal: what a person there sees, and answers typed in."""
 
 from __future__ import annotations
 

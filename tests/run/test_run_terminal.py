@@ -201,7 +201,11 @@ title: Needs an id
 summary: Lists, then uses an id typed by the person.
 category: rollback
 inputs:
-  deployment_id: {description: The deployment to restore, required: true, pattern: '^dep-[0-9]+$', example: dep-1}
+  deployment_id:
+    description: The deployment to restore
+    required: true
+    pattern: '^dep-[0-9]+$'
+    example: dep-1
 steps:
   - id: list
     title: List deployments
@@ -398,13 +402,11 @@ def test_a_long_run_summary_shows_failures_and_counts_and_ids_fit_80_columns(
     runbook: Runbook,
 ) -> None:
     steps = "".join(
-        f'  - id: check-number-{n}\n    title: A rather long title for check {n} that wraps\n'
+        f"  - id: check-number-{n}\n    title: A rather long title for check {n} that wraps\n"
         f'    shell: "{"false" if n == 7 else "true"}"\n    on_failure: continue\n'
         for n in range(1, 25)
     )
-    runbook.add(
-        "many", "title: Many\nsummary: Many checks.\ncategory: checklist\nsteps:\n" + steps
-    )
+    runbook.add("many", "title: Many\nsummary: Many checks.\ncategory: checklist\nsteps:\n" + steps)
     session = _session(runbook, "many", columns=80)
     assert session.finish() == 1
     summary = session.output.split("many on test")[-1]

@@ -81,9 +81,7 @@ def _testcase(suite: ElementTree.Element, procedure: str, step: StepRecord) -> N
     )
     if step.status == "failed":
         kind = "expectation" if step.failures and not step.error else "step-error"
-        failure = ElementTree.SubElement(
-            case, "failure", {"message": _message(step), "type": kind}
-        )
+        failure = ElementTree.SubElement(case, "failure", {"message": _message(step), "type": kind})
         failure.text = _details(step)
     elif step.status == "interrupted":
         error = ElementTree.SubElement(
@@ -96,7 +94,7 @@ def _testcase(suite: ElementTree.Element, procedure: str, step: StepRecord) -> N
 
 
 def _results(cases: list[StepRecord]) -> str:
-    """Give what each step saw, for the suite's system-out (testcases carry none in Ant's schema)."""
+    """Give what each step saw, for the suite's system-out (Ant's testcases carry none)."""
     parts = [
         f"== {step.path}\n" + json.dumps(step.result, indent=2, ensure_ascii=False, default=str)
         for step in cases
