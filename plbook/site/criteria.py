@@ -144,8 +144,9 @@ class _Saying:
             return f"{self.say(node.node)} {_TESTS[node.name]}"
         if isinstance(node, nodes.Not) and isinstance(node.node, nodes.Test):
             test = node.node
-            if test.name == "none":
-                return f"{self.say(test.node)} is set"
+            opposite = {"none": "is set", "defined": "is missing", "undefined": "is present"}
+            if test.name in opposite and not test.args:
+                return f"{self.say(test.node)} {opposite[test.name]}"
             raise _Unsaid
         if isinstance(node, nodes.And):
             return f"{self.say(node.left)} and {self.say(node.right)}"
