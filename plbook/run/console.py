@@ -6,7 +6,9 @@ masked before anything reaches it.
 
 from __future__ import annotations
 
+import threading
 import time
+from collections import deque
 from typing import Any, TextIO
 
 from plbook.fields import format_duration
@@ -35,6 +37,10 @@ POLL_EVERY = 5.0
 """In plain output, a polling step shows at most one line per this many seconds."""
 LONG_RUN = 20
 """A run of more steps than this ends with its failures and counts, not every row."""
+LIVE_TAIL = 5
+"""How many of a running command's last lines the live display shows under the spinner."""
+LIVE_AFTER = 2.0
+"""A command still running after this many seconds shows its output as it comes."""
 QUIET, NORMAL, VERBOSE = -1, 0, 1
 
 
@@ -65,6 +71,15 @@ def poll_line(event: dict[str, Any]) -> str:
     return f"attempt {event['attempt']}{of}{left}: {event['seen']}"
 
 
+class _LiveOutput:
+    """What a running step printed so far, and whether its lines are shown as they come."""
+
+    def __init__(self, keep_all: bool) -> None:
+        self.started = time.monotonic()
+        self.lines: deque[str] = deque(maxlen=None if keep_all else OUTPUT_LINES)
+        self.live = False
+
+
 class Console:
     """Plain line output: one line when a step starts, one with its verdict, a summary table."""
 
@@ -72,6 +87,22 @@ class Console:
         self.out = stdout
         self.verbosity = verbosity
         self._last_poll = 0.0
+        self._running: dict[str, _LiveOutput] = {}
+        self._lock = threading.Lock()
+
+    def output(self, path: str, line: str) -> None:
+        """Show a line a long command printed as it comes; a quick one's wait for its verdict."""
+        with self._lock:
+            running = self._running.setdefault(path, _LiveOutput(self.verbosity >= VERBOSE))
+            running.lines.append(line)
+            if self.verbosity <= QUIET:
+                return
+            if not running.live and time.monotonic() - running.started < LIVE_AFTER:
+                return
+            shown = [line] if running.live else list(running.lines)
+            running.live = True
+            for each in shown:
+                self.write(f"{_indent(path)}    | {each}")
 
     def write(self, text: str = "") -> None:
         """Show one line of text as it is."""
@@ -111,6 +142,7 @@ class Console:
 
     def step_started(self, event: dict[str, Any]) -> None:
         """Show that a step began."""
+        self._running[event["path"]] = _LiveOutput(self.verbosity >= VERBOSE)
         self.write(
             f"{_indent(event['path'])}[{event['index']}/{event['total']}] {event['id']}: "
             f"{event['title']}"
@@ -122,6 +154,9 @@ class Console:
         self.write(f"{indent}  {VERDICT_WORDS[event['status']]} {event['path']} ({_timing(event)})")
         for line in _explanation(event):
             self.write(f"{indent}    {line}")
+        running = self._running.pop(event["path"], None)
+        if running is not None and running.live:
+            return  # its output was shown as it came
         for line in output_lines(event, self.verbosity):
             self.write(f"{indent}    | {line}")
 
@@ -206,14 +241,22 @@ class _CurrentStep:
         self.labels: list[tuple[str, float]] = []
         self.detail = ""
         """What the running step last saw while polling, shown after its time."""
+        self.tail: deque[str] = deque(maxlen=LIVE_TAIL)
+        """The last lines the running command printed, shown under the spinner."""
 
     def __rich__(self) -> Any:
+        from rich.console import Group
+        from rich.text import Text
+
         if not self.labels:
             return ""  # stopping the live display renders it once more
         label, started = self.labels[-1]
         detail = f"  [dim]{self.detail}[/dim]" if self.detail else ""
         self.spinner.update(text=f"{label}  [dim]{time.monotonic() - started:.1f}s[/dim]{detail}")
-        return self.spinner
+        if not self.tail:
+            return self.spinner
+        lines = [Text(f"    │ {line}", style="dim", no_wrap=True) for line in self.tail]
+        return Group(self.spinner, *lines)
 
 
 class RichConsole(Console):
@@ -271,6 +314,7 @@ class RichConsole(Console):
 
         self.current.labels.pop()
         self.current.detail = ""
+        self.current.tail.clear()
         if not self.current.labels:
             self.pause()
         status, indent = event["status"], _indent(event["path"])
@@ -282,6 +326,11 @@ class RichConsole(Console):
             self.console.print(f"{indent}    {escape(line)}")
         for line in output_lines(event, self.verbosity):
             self.console.print(f"{indent}    [dim]│[/dim] {escape(line)}")
+
+    def output(self, path: str, line: str) -> None:
+        """Show a running command's last lines under the spinner; its verdict shows the rest."""
+        if self.verbosity > QUIET:
+            self.current.tail.append(line)
 
     def attempt_failed(self, event: dict[str, Any]) -> None:
         """Show a polling step's attempt in its live line: attempt n, time left, what it saw."""

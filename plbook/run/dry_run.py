@@ -28,6 +28,9 @@ class _NothingRuns:
     def show_message(self, text: str) -> None:
         """Show nothing: a dry run sends no message."""
 
+    def show_output(self, path: str, line: str) -> None:
+        """Show nothing: a dry run runs no command."""
+
     def run_nested(
         self, procedure_id: str, inputs: dict[str, Any], context: RunContext, path: str
     ) -> bool:

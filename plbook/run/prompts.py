@@ -97,6 +97,6 @@ class Prompts:
         example = f" [e.g. {hint}]" if hint else ""
         while True:
             value = self.ask_text(f"Input {name}{about}{example}: ")
-            if value and (pattern is None or re.search(pattern, value)):
+            if value and (pattern is None or re.fullmatch(pattern, value)):
                 return value
             self.console.write(f"  {name} must match {pattern}" if value else f"  {name} is needed")

@@ -61,6 +61,9 @@ class StepHost(Protocol):
     def show_message(self, text: str) -> None:
         """Show a rendered message."""
 
+    def show_output(self, path: str, line: str) -> None:
+        """Show a line the step at `path` printed, as it prints it."""
+
     def run_nested(
         self, procedure_id: str, inputs: dict[str, Any], context: RunContext, path: str
     ) -> bool:
@@ -122,6 +125,10 @@ class RunStepRuntime:
     def show_message(self, text: str) -> None:
         """Show a rendered message."""
         self._host.show_message(text)
+
+    def show_output(self, line: str) -> None:
+        """Show a line the step printed, as it prints it."""
+        self._host.show_output(self._path, line)
 
     def run_procedure(self, procedure_id: str, inputs: dict[str, Any]) -> bool:
         """Run another procedure inline; give whether every check passed."""

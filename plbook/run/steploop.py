@@ -258,6 +258,10 @@ class StepLoop:
         """Show a rendered message, secrets masked."""
         self.recorder.console.message(self.recorder.mask.text(text))
 
+    def show_output(self, path: str, line: str) -> None:
+        """Show a line a step printed as it prints it, secrets masked."""
+        self.recorder.console.output(path, self.recorder.mask.text(line))
+
 
 def _failed_expectations(expectations: list[str], names: dict[str, Any]) -> list[Failure]:
     """Give each expectation that does not hold, with the values it read."""

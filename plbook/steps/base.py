@@ -99,6 +99,9 @@ class StepRuntime(Protocol):
     def show_message(self, text: str) -> None:
         """Show a rendered message to the person running the procedure."""
 
+    def show_output(self, line: str) -> None:
+        """Show a line the step printed, as it prints it (a long command's progress)."""
+
     def run_procedure(self, procedure_id: str, inputs: dict[str, Any]) -> bool:
         """Run another procedure inline with these inputs; give whether every check passed."""
 

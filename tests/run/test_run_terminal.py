@@ -413,3 +413,29 @@ def test_a_long_run_summary_shows_failures_and_counts_and_ids_fit_80_columns(
     assert "check-number-7" in summary
     assert "check-number-8" not in summary
     assert "FAILED: 23 passed, 1 failed" in plain(summary).replace("\n", " ")
+
+
+SLOW = """
+title: Slow
+summary: A long command that reports progress.
+category: checklist
+steps:
+  - id: slow
+    title: A long command
+    shell: "for n in 1 2 3 4; do echo progress $n; sleep 1; done; touch {done}"
+"""
+
+
+def test_a_long_commands_output_is_shown_while_it_runs(runbook: Runbook, tmp_path: Path) -> None:
+    done = tmp_path / "done"
+    runbook.add("slow", SLOW.format(done=done))
+    for env in ({"NO_COLOR": "1"}, {}):
+        done.unlink(missing_ok=True)
+        session = _session(runbook, "slow", env=env)
+        session.expect(r"progress 3", timeout=20)
+        # Seen while the command still runs: it has not finished its last second yet.
+        assert not done.exists()
+        assert session.finish() == 0
+        shown = session.output.count("| progress 4") + session.output.count("│ progress 4")
+        # Plain output shows each line once; the live display redraws, then the verdict shows it.
+        assert shown == 1 if env else shown >= 1
