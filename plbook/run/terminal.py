@@ -6,8 +6,9 @@ import os
 import sys
 from typing import TextIO
 
-from plbook.run.console import NORMAL, Console, RichConsole
+from plbook.run.console import NORMAL, Console
 from plbook.run.prompts import Prompts
+from plbook.run.rich_console import RichConsole
 
 
 class Terminal:
