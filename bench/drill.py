@@ -25,7 +25,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests" / "runbook"))
 
-import drill  # noqa: E402
+import incident_drill as drill  # noqa: E402
 
 GOAL_ANSWERS, GOAL_SECONDS = 15, 90.0
 

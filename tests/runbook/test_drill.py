@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from drill import run_drill
+from incident_drill import run_drill
 
 from plbook.records import read_run
 
