@@ -3,7 +3,7 @@
     .venv/bin/python bench/drill.py [--plbook-source DIR] [--follow-every-next]
 
 A sandbox on free ports with `bad-deploy`, then `plbook run smoke-tests --env sandbox` in a
-pseudo-terminal, answered as an on-call engineer would (tests/runbook/drill.py). With
+pseudo-terminal, answered as an on-call engineer would (tests/runbook/incident_drill.py). With
 `--plbook-source` the plbook package is imported from DIR instead (e.g. an unpacked
 `git archive main`), to measure an earlier version the same way. An earlier version that
 offers another procedure first is followed there (`--follow-every-next`, as the engineer in
