@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from plbook.errors import PlbookError
+from plbook.errors import PlbookError, did_you_mean
 from plbook.history.cli import history
 
 if TYPE_CHECKING:
@@ -48,7 +48,23 @@ def main() -> None:
         sys.exit(done.exit_code)
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+class _Commands(click.Group):
+    """The commands; a procedure id given as a command says how to run it."""
+
+    def resolve_command(
+        self, ctx: click.Context, args: list[str]
+    ) -> tuple[str | None, click.Command | None, list[str]]:
+        """Give the command named first; an unknown name gets a one-line suggestion."""
+        name = args[0] if args else ""
+        if name and not name.startswith("-") and self.get_command(ctx, name) is None:
+            if (_procedures(None) / f"{name}.yaml").is_file():
+                raise PlbookError(f"no command '{name}'; did you mean: plbook run {name}")
+            hint = did_you_mean(name, self.list_commands(ctx)) or "see plbook --help"
+            raise PlbookError(f"no command '{name}'; {hint}")
+        return super().resolve_command(ctx, args)
+
+
+@click.group(cls=_Commands, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="plbook")
 def cli() -> None:
     """Runbook procedures written once as YAML: a searchable site and live checks, one source."""
@@ -380,6 +396,17 @@ def serve(path: Path | None, mkdocs_args: tuple[str, ...]) -> None:
     metavar="DIR",
     help="Write Markdown evidence to DIR/<date>-<id>/run.md.",
 )
+@click.option(
+    "--confirm-env",
+    metavar="NAME",
+    help="Without a terminal, confirm a run against an environment that asks (with --yes).",
+)
+@click.option("--step", "step_by_step", is_flag=True, help="Ask before every step (y/n/continue).")
+@click.option(
+    "--var", "variables", multiple=True, metavar="NAME=VALUE", help="A saved var; repeatable."
+)
+@click.option("-v", "--verbose", is_flag=True, help="Show all of each command's output.")
+@click.option("-q", "--quiet", is_flag=True, help="Show none of each command's output.")
 @click.option("--path", type=click.Path(path_type=Path), help=PATH_HELP)
 def run(
     procedure_id: str,
@@ -394,23 +421,24 @@ def run(
     report: Path | None,
     junit: Path | None,
     evidence: Path | None,
+    confirm_env: str | None,
+    step_by_step: bool,
+    variables: tuple[str, ...],
+    verbose: bool,
+    quiet: bool,
     path: Path | None,
 ) -> None:
     """Run a procedure's steps live; exit 0 passed, 1 a check failed, 2 invalid, 130 interrupted."""
     from plbook.run import RunOptions, run_procedure
     from plbook.run.terminal import make_terminal
 
-    given: dict[str, str] = {}
-    for item in inputs:
-        name, equals, value = item.partition("=")
-        if not equals or not name:
-            raise PlbookError(f"--input {item}: write NAME=VALUE")
-        given[name] = value
+    if verbose and quiet:
+        raise PlbookError("give -v or -q, not both")
     if from_step and only_step:
         raise PlbookError("give --from or --only, not both")
     options = RunOptions(
         environment=environment,
-        inputs=given,
+        inputs=_assignments("--input", inputs),
         dry_run=dry_run,
         yes=yes,
         manual=manual,
@@ -420,14 +448,19 @@ def run(
         report=report,
         junit=junit,
         evidence=evidence,
-        interactive=sys.stdin.isatty() and sys.stdout.isatty(),
+        # A person is there when stdin is a terminal, even if stdout goes to `tee`.
+        interactive=sys.stdin.isatty(),
         runs_dir=_project().runs_dir,
         history=_project().history,
+        confirm_env=confirm_env,
+        step_by_step=step_by_step,
+        variables=_assignments("--var", variables),
     )
     catalog = _follow_running_sandbox(_catalog_of_run(_procedures(path), procedure_id))
+    terminal = make_terminal(verbosity=1 if verbose else -1 if quiet else 0)
     # Modules and the catalog live as long as the run: the collections it makes skip them.
     gc.freeze()
-    outcome = run_procedure(catalog, procedure_id, options, make_terminal())
+    outcome = run_procedure(catalog, procedure_id, options, terminal)
     sys.exit(outcome.exit_code)
 
 
@@ -475,6 +508,17 @@ def verify(
     rows = verify_procedures(catalog, chosen, options, jobs, slot)
     click.echo("\n".join(verification_table(rows)))
     sys.exit(1 if any(row.verdict == "failed" for row in rows) else 0)
+
+
+def _assignments(flag: str, items: tuple[str, ...]) -> dict[str, str]:
+    """Give `NAME=VALUE` items as a mapping, or a user error naming the flag."""
+    given: dict[str, str] = {}
+    for item in items:
+        name, equals, value = item.partition("=")
+        if not equals or not name:
+            raise PlbookError(f"{flag} {item}: write NAME=VALUE")
+        given[name] = value
+    return given
 
 
 def _follow_running_sandbox(catalog: Any) -> Any:

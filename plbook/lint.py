@@ -9,7 +9,7 @@ from plbook import expr
 from plbook.errors import Problem, did_you_mean
 from plbook.load import Loaded
 from plbook.model import EnvironmentsFile
-from plbook.references import step_expressions, step_templates
+from plbook.references import step_condition, step_expressions, step_templates
 
 Path = tuple[str | int, ...]
 
@@ -93,8 +93,10 @@ class _ProcedureLinter:
         return False
 
     def check_references(self, step: Any, kind: str, path: Path) -> None:
-        if step.on_failure.run:
-            self.check_procedure_exists(step.on_failure.run, path + ("on_failure", "run"))
+        listed = isinstance(step.on_failure.run, list)
+        for index, choice in enumerate(step.on_failure.choices):
+            where = ("on_failure", "run", index, "run") if listed else ("on_failure", "run")
+            self.check_procedure_exists(choice.run, path + where)
         callee = step.called_procedure
         if callee is None or not self.check_procedure_exists(callee, path + (kind,)):
             return
@@ -126,6 +128,13 @@ class _ProcedureLinter:
                 self.report(path + where, str(error))
                 continue
             self.check_reads(reads, path + where, saved, result=True)
+        for where, source in step_condition(step):
+            try:
+                reads = expr.expression_reads(source)
+            except expr.ExpressionError as error:
+                self.report(path + where, str(error))
+                continue
+            self.check_reads(reads, path + where, saved, result=False)
         for value_path, text in step_templates(step):
             try:
                 reads = expr.template_reads(text)

@@ -66,6 +66,28 @@ class StepRecord:
 
 
 @dataclass(frozen=True)
+class Answer:
+    """A question the run asked and its answer: who gave it, when, and whether a flag did."""
+
+    at: str
+    path: str
+    question: str
+    answer: str
+    user: str
+    given_by: str
+    """`person` when typed in the terminal, else the flag or default that answered."""
+
+
+@dataclass(frozen=True)
+class Moment:
+    """One line of a run's timeline: when, which step (or "" for the run), and what happened."""
+
+    at: str
+    path: str
+    what: str
+
+
+@dataclass(frozen=True)
 class RunRecord:
     """A whole run: what ran against what, each step in plan order, and how it ended."""
 
@@ -85,6 +107,14 @@ class RunRecord:
     vars: Mapping[str, Any]
     journal: str | None
     steps: tuple[StepRecord, ...]
+    also_procedures: tuple[str, ...] = ()
+    """Procedures inner failed steps name, after `next_procedure`."""
+    operator: Mapping[str, str] = field(default_factory=dict)
+    command_line: str | None = None
+    plbook_version: str | None = None
+    answers: tuple[Answer, ...] = ()
+    resumes: tuple[Mapping[str, Any], ...] = ()
+    timeline: tuple[Moment, ...] = ()
 
 
 def failure_lines(step: StepRecord) -> list[str]:
@@ -153,24 +183,88 @@ def run_from_events(events: list[dict[str, Any]]) -> RunRecord:
     finished = _last_finish(events)
     steps = _in_plan_order(list(_steps(started, events).values()))
     end = finished["at"] if finished else events[-1].get("at", started["at"])
+    resumes = tuple(e for e in events if e["event"] == "run-resumed")
+    inputs = dict(started["inputs"])
+    for event in events:
+        if event["event"] == "run-resumed":
+            inputs.update(event.get("inputs", {}))
+        elif event["event"] == "answer" and "input" in event:
+            inputs[event["input"]] = event["answer"]
     return RunRecord(
         run_id=started["run_id"],
         procedure=started["procedure"],
         title=started["title"],
         environment=started["environment"],
-        inputs=started["inputs"],
+        inputs=inputs,
         status=finished["status"] if finished else "interrupted",
         exit_code=finished["exit_code"] if finished else EXIT_INTERRUPTED,
         started_at=started["at"],
         finished_at=end,
-        duration_ms=_milliseconds(started["at"], end),
+        duration_ms=_active_milliseconds(events),
         counts={status: sum(1 for s in steps if s.status == status) for status in STATUSES},
         problems=tuple(finished.get("problems", ())) if finished else (),
         next_procedure=finished.get("next_procedure") if finished else None,
         vars=finished.get("vars", {}) if finished else {},
         journal=started.get("journal"),
         steps=tuple(steps),
+        also_procedures=tuple(finished.get("also_procedures", ())) if finished else (),
+        operator=started.get("operator", {}),
+        command_line=started.get("command_line"),
+        plbook_version=started.get("plbook_version"),
+        answers=tuple(_answer(e) for e in events if e["event"] == "answer"),
+        resumes=resumes,
+        timeline=tuple(moment for e in events if (moment := _moment(e)) is not None),
     )
+
+
+def _answer(event: Mapping[str, Any]) -> Answer:
+    return Answer(
+        event["at"],
+        event["path"],
+        event["question"],
+        event["answer"],
+        event.get("user", ""),
+        event.get("given_by", ""),
+    )
+
+
+def _moment(event: Mapping[str, Any]) -> Moment | None:
+    """Give the timeline line of an event, or None for events the timeline leaves out."""
+    name, path = event["event"], event.get("path", "")
+    if name in ("run-started", "run-resumed"):
+        who = event.get("operator", {})
+        by = f" by {who.get('user')}@{who.get('host')}" if who else ""
+        verb = "started" if name == "run-started" else f"resumed at {event.get('from')}"
+        return Moment(event["at"], "", f"run {verb}{by}")
+    if name == "run-finished":
+        return Moment(event["at"], "", f"run {event['status']} (exit {event['exit_code']})")
+    if name == "attempt-failed":
+        return Moment(event["at"], path, f"attempt {event['attempt']} failed: {event['seen']}")
+    if name == "step-finished":
+        attempts = event.get("attempts", 0)
+        after = f" after {attempts} attempts" if attempts > 1 else ""
+        why = f": {event['error']}" if event.get("error") and event["status"] != "passed" else ""
+        return Moment(event["at"], path, f"{event['status']}{after}{why}")
+    if name == "answer":
+        return Moment(event["at"], path, f"{event['question']}: {event['answer']}")
+    return None
+
+
+def _active_milliseconds(events: list[dict[str, Any]]) -> int:
+    """Give the time a run was running: each start or resume to the last event before the next."""
+    total, segment_start, last = 0, None, None
+    for event in events:
+        at = event.get("at")
+        if at is None:
+            continue
+        if event["event"] in ("run-started", "run-resumed"):
+            if segment_start is not None and last is not None:
+                total += _milliseconds(segment_start, last)
+            segment_start = at
+        last = at
+    if segment_start is not None and last is not None:
+        total += _milliseconds(segment_start, last)
+    return total
 
 
 def _last_finish(events: list[dict[str, Any]]) -> dict[str, Any] | None:

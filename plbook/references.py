@@ -37,9 +37,21 @@ def step_templates(step: StepBase) -> list[tuple[Place, str]]:
 
 
 def step_expressions(step: StepBase) -> list[tuple[Place, str]]:
-    """Give every `expect` and `save` expression of a step, with where it is."""
+    """Give every expression of a step over its `result` (expect, save, on_failure), with where."""
     found: list[tuple[Place, str]] = [(("expect", i), e) for i, e in enumerate(step.expect)]
-    return found + [(("save", name), e) for name, e in step.save.items()]
+    found += [(("save", name), e) for name, e in step.save.items()]
+    if isinstance(step.on_failure.run, list):
+        found += [
+            (("on_failure", "run", i, "when"), choice.when)
+            for i, choice in enumerate(step.on_failure.run)
+            if choice.when
+        ]
+    return found
+
+
+def step_condition(step: StepBase) -> list[tuple[Place, str]]:
+    """Give the step's `when` expression (read before it runs, so without `result`), if any."""
+    return [(("when",), step.when)] if step.when else []
 
 
 def step_references(step: StepBase) -> set[expr.Reference]:
@@ -50,7 +62,7 @@ def step_references(step: StepBase) -> set[expr.Reference]:
             found.update(expr.template_reads(text).references)
         except expr.ExpressionError:
             continue  # the linter reports it with its place
-    for _, source in step_expressions(step):
+    for _, source in step_expressions(step) + step_condition(step):
         try:
             found.update(expr.expression_reads(source).references)
         except expr.ExpressionError:

@@ -35,6 +35,8 @@ def render_procedure_text(procedure: Procedure) -> str:
     for number, step in enumerate(procedure.steps, 1):
         marker = "  [DESTRUCTIVE]" if step.destructive else ""
         out.append(f"{number}. {step.title}  ({step.kind}, #{step.id}){marker}")
+        if step.when:
+            out.append(f"   only if: {step.when}")
         if step.description:
             out += textwrap.indent(step.description.strip(), "   ").splitlines()
         view = step.kind_contract.describe(step.spec)
@@ -49,7 +51,8 @@ def render_procedure_text(procedure: Procedure) -> str:
             out.append(f"   retry: {', '.join(budget)}, every {every}")
         if step.on_failure.hint:
             out.append(f"   on failure: {step.on_failure.hint}")
-        if step.on_failure.run:
-            out.append(f"   next: plbook run {step.on_failure.run}")
+        for choice in step.on_failure.choices:
+            condition = f" (if {choice.when})" if choice.when else ""
+            out.append(f"   next: plbook run {choice.run}{condition}")
         out.append("")
     return "\n".join(out).rstrip() + "\n"

@@ -11,6 +11,7 @@ from typing import Any
 from plbook.records import run_from_events
 
 PROVENANCE = ("operator", "host", "command", "plbook_version", "git_commit", "ci")
+"""Who and what started a run, as a `runs` document keeps them (flat, to query and index)."""
 _RUN_EVENTS = ("run-started", "run-resumed", "run-finished")
 
 
@@ -32,7 +33,7 @@ def run_document(events: list[dict[str, Any]], *, live: bool = False) -> dict[st
         "title": started.get("title"),
         "environment": started["environment"],
         "inputs": started.get("inputs", {}),
-        **{key: started.get(key) for key in PROVENANCE},
+        **provenance(started),
         "started_at": parse_time(started["at"]),
         "finished_at": parse_time(record.finished_at) if finished else None,
         "duration_ms": record.duration_ms if finished else None,
@@ -46,13 +47,24 @@ def run_document(events: list[dict[str, Any]], *, live: bool = False) -> dict[st
             for step in record.steps
         ],
         "resumes": [
-            {"at": e["at"], **{key: e.get(key) for key in ("operator", "host", "command")}}
-            for e in events
-            if e.get("event") == "run-resumed"
+            {"at": e["at"], **provenance(e)} for e in events if e.get("event") == "run-resumed"
         ],
         "events": len(events),
     }
     return document
+
+
+def provenance(event: dict[str, Any]) -> dict[str, Any]:
+    """Give the PROVENANCE fields of a run-started or run-resumed event's audit trail."""
+    operator = event.get("operator") or {}
+    return {
+        "operator": operator.get("user"),
+        "host": operator.get("host"),
+        "command": event.get("command_line"),
+        "plbook_version": event.get("plbook_version"),
+        "git_commit": event.get("git_commit"),
+        "ci": event.get("ci"),
+    }
 
 
 def _finished(events: list[dict[str, Any]]) -> bool:

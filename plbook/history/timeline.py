@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import Any
 
 from plbook.fields import format_duration
-from plbook.history.documents import parse_time
+from plbook.history.documents import parse_time, provenance
 
 VERDICTS = {"passed": "PASS", "failed": "FAIL", "skipped": "SKIP", "interrupted": "STOP"}
 _SHOWN_ELSEWHERE = {"event", "at", "run_id", "journal", "plan", "title", "vars"}
@@ -58,19 +58,20 @@ def run_timeline(events: list[dict[str, Any]]) -> list[str]:
     """Give a run's timeline: who ran it and how, then each event with its offset from the start."""
     started = events[0]
     start = parse_time(started["at"])
+    audit = provenance(started)
     lines = [
         f"run {started['run_id']}: {started.get('procedure')} on {started.get('environment')}, "
         f"started {start:%Y-%m-%d %H:%M:%S} UTC",
-        f"  by {who(started)}"
-        + (f" ({started['ci']['url']})" if (started.get("ci") or {}).get("url") else ""),
+        f"  by {who(audit)}"
+        + (f" ({audit['ci']['url']})" if (audit.get("ci") or {}).get("url") else ""),
     ]
     for label, key in (
         ("command", "command"),
         ("plbook", "plbook_version"),
         ("commit", "git_commit"),
     ):
-        if started.get(key):
-            lines.append(f"  {label}: {started[key]}")
+        if audit.get(key):
+            lines.append(f"  {label}: {audit[key]}")
     if started.get("inputs"):
         lines.append("  inputs: " + ", ".join(f"{k}={v}" for k, v in started["inputs"].items()))
     for event in events:

@@ -22,11 +22,14 @@ class _NothingRuns:
         self.resources = Resources()
         self.path = ""
 
-    def ask_manual(self, instruction: str) -> str:
+    def ask_manual(self, instruction: str, path: str) -> str:
         return "skip"
 
     def show_message(self, text: str) -> None:
         """Show nothing: a dry run sends no message."""
+
+    def show_output(self, path: str, line: str) -> None:
+        """Show nothing: a dry run runs no command."""
 
     def run_nested(
         self, procedure_id: str, inputs: dict[str, Any], context: RunContext, path: str

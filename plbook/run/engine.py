@@ -7,12 +7,12 @@ from typing import Any
 
 from plbook.catalog import Catalog
 from plbook.errors import PlbookError
-from plbook.history.provenance import run_provenance
 from plbook.history.sink import open_history_sink
 from plbook.records import RunRecord, journal_path, read_journal, read_run
 from plbook.run.context import Masker, RunContext, secret_values
 from plbook.run.dry_run import print_plan
 from plbook.run.journal import Journal, Recorder, new_run_id
+from plbook.run.operator import audit_fields
 from plbook.run.options import (
     EXIT_FAILED,
     EXIT_INTERRUPTED,
@@ -40,19 +40,26 @@ def run_procedure(
     secrets = secret_values(plan.environment, plan.secrets)
     context = RunContext(plan.environment_name, plan.environment, plan.inputs, secrets)
     mask = Masker(secrets.values())
-    problems = plan.input_problems + call_problems(
-        plan.called, plan.steps, plan.environment, options
-    )
     if options.dry_run:
+        problems = plan.input_problems + plan.missing_problems
         return _dry_run(catalog, plan, context, mask, problems, terminal)
+    # In a terminal a missing input is asked for when the first step that reads it comes.
+    asked_later = [] if options.interactive else plan.missing_problems
+    problems = (
+        plan.input_problems
+        + asked_later
+        + call_problems(plan.called, plan.steps, plan.environment, options, plan.environment_name)
+    )
     if problems:
         raise PlbookError("\n".join(problems))
-    if plan.environment.confirm and options.interactive and not options.yes:
+    readiness = _readiness(plan, context, tool_path(plan.environment))
+    # The question comes after the preflight: nobody confirms a run that cannot start.
+    if not readiness and plan.environment.confirm and options.interactive:
         question = f"Run '{plan.procedure.id}' against {plan.environment_name}?"
         if not terminal.prompts.confirm(question):
             terminal.console.problem("not run: the run was not confirmed")
             return RunOutcome(EXIT_INTERRUPTED)
-    context.vars = dict(plan.vars)
+    context.vars = {**plan.vars, **options.variables}
     outcome = _run(catalog, plan, context, mask, terminal, options)
     _offer_next(catalog, outcome, plan, options, terminal)
     return outcome
@@ -66,7 +73,11 @@ def _dry_run(
     problems: list[str],
     terminal: Terminal,
 ) -> RunOutcome:
-    """Show what the run would do, and what would stop it; run nothing."""
+    """Show what the run would do, and what would stop it; run nothing, ask nothing."""
+    terminal.console.write(
+        f"DRY RUN: plbook run {plan.procedure.id} --env {plan.environment_name} "
+        "(nothing runs, nothing is asked)"
+    )
     readiness = _readiness(plan, context, tool_path(plan.environment))
     for problem in problems + readiness:
         terminal.console.problem(mask.text(problem))
@@ -75,7 +86,9 @@ def _dry_run(
 
 
 def _readiness(plan: Plan, context: RunContext, path: str) -> list[str]:
-    return readiness_problems(plan.called, plan.secrets, context.secrets, context.env, path)
+    return readiness_problems(
+        plan.tools, plan.checked_steps, plan.secrets, context.secrets, context.env, path
+    )
 
 
 def _run(
@@ -92,8 +105,9 @@ def _run(
     history = open_history_sink(path, options.history, terminal.console.note)
     recorder = Recorder(journal, mask, terminal.console, history)
     loop = StepLoop(catalog, options, recorder, terminal.prompts, plan.environment)
+    loop.askable = {name: plan.procedure.inputs[name] for name in plan.missing_inputs}
     readiness = _readiness(plan, context, loop.path)
-    recorder.emit(_start_event(plan, run_id, path, context))
+    recorder.emit(_start_event(plan, run_id, path, context, options))
     status, exit_code = "interrupted", EXIT_FAILED
     try:
         if readiness:
@@ -102,7 +116,7 @@ def _run(
             status = "failed"
         else:
             loop.run_steps(plan.procedure, plan.steps, context, prefix="")
-            status, exit_code = ("failed", EXIT_FAILED) if loop.failed else ("passed", EXIT_PASSED)
+            status, exit_code = _ending(loop)
     except KeyboardInterrupt:
         status, exit_code = "interrupted", EXIT_INTERRUPTED
     finally:
@@ -113,6 +127,7 @@ def _run(
                 "exit_code": exit_code,
                 "problems": readiness,
                 "next_procedure": loop.next_procedure,
+                "also_procedures": loop.next_procedures[1:],
                 "vars": context.vars,
             }
         )
@@ -124,6 +139,13 @@ def _run(
     return RunOutcome(exit_code, run_id, path, record, loop.next_procedure)
 
 
+def _ending(loop: StepLoop) -> tuple[str, int]:
+    """Give how a run whose steps all ran (or were stopped at a declined change) ended."""
+    if loop.stopped:
+        return "interrupted", EXIT_INTERRUPTED
+    return ("failed", EXIT_FAILED) if loop.failed else ("passed", EXIT_PASSED)
+
+
 def _journal_of(plan: Plan, options: RunOptions) -> tuple[str, Path]:
     """Give the run id and journal: the resumed run's, else a new one."""
     if plan.resumed:
@@ -133,16 +155,19 @@ def _journal_of(plan: Plan, options: RunOptions) -> tuple[str, Path]:
     return run_id, options.runs_dir / f"{run_id}.jsonl"
 
 
-def _start_event(plan: Plan, run_id: str, path: Path, context: RunContext) -> dict[str, Any]:
+def _start_event(
+    plan: Plan, run_id: str, path: Path, context: RunContext, options: RunOptions
+) -> dict[str, Any]:
     """Give the event that opens a run's journal, or the one that resumes it, with who ran it."""
-    provenance = run_provenance(Path(plan.procedure.source or ".").resolve().parent)
+    audit = audit_fields(Path(plan.procedure.source or ".").resolve().parent)
     if plan.resumed:
         return {
             "event": "run-resumed",
             "run_id": run_id,
             "from": plan.steps[0].id,
+            "inputs": options.inputs,
             "vars": context.vars,
-            **provenance,
+            **audit,
         }
     return {
         "event": "run-started",
@@ -153,7 +178,8 @@ def _start_event(plan: Plan, run_id: str, path: Path, context: RunContext) -> di
         "inputs": context.inputs,
         "journal": str(path),
         "plan": [planned_entry(step, step.id) for step in plan.steps],
-        **provenance,
+        "vars_given": options.variables,
+        **audit,
     }
 
 
@@ -175,6 +201,7 @@ def _offer_next(
         return
     if not terminal.prompts.confirm(f"Run '{following}' now?"):
         return
+    terminal.console.write("")
     run_procedure(
         catalog,
         following,
@@ -184,6 +211,7 @@ def _offer_next(
             manual=options.manual,
             evidence=options.evidence,
             interactive=True,
+            confirm_env=options.confirm_env,
             runs_dir=options.runs_dir,
             history=options.history,
             default_timeout=options.default_timeout,

@@ -27,12 +27,19 @@ class RunOptions:
     junit: Path | None = None
     evidence: Path | None = None
     interactive: bool = False
+    """A person is there to answer: stdin is a terminal."""
     runs_dir: Path = RUNS_DIR
     run_id: str | None = None
     """The id of a new run, when the caller chose it (`plbook verify` claims a slot with it)."""
     history: str | None = None
     """The project's `history:` setting (a folder or mongodb://…); `PLBOOK_HISTORY` wins."""
     default_timeout: float = DEFAULT_TIMEOUT
+    confirm_env: str | None = None
+    """`--confirm-env NAME`: the environment a run without a terminal is confirmed against."""
+    step_by_step: bool = False
+    """`--step`: ask before every step."""
+    variables: dict[str, str] = field(default_factory=dict)
+    """`--var NAME=VALUE`: saved values given to a step run alone."""
 
     @property
     def manual_policy(self) -> str:

@@ -14,7 +14,7 @@ from plbook.catalog import Catalog
 from plbook.errors import PlbookError, did_you_mean
 from plbook.model import Environment, Procedure
 from plbook.records import run_from_events
-from plbook.references import secrets_used
+from plbook.references import names_read, secrets_used
 from plbook.run.options import RunOptions
 from plbook.steps import StepBase
 
@@ -34,6 +34,14 @@ class Plan:
     """The secrets the run and what it calls declare, read or imply."""
     resumed: list[dict[str, Any]] | None = None
     vars: dict[str, Any] = field(default_factory=dict)
+    missing_inputs: list[str] = field(default_factory=list)
+    """Required inputs not given: asked for in a terminal when a step needs them."""
+    missing_problems: list[str] = field(default_factory=list)
+    """What to say of the missing inputs where nobody can be asked."""
+    checked_steps: list[StepBase] = field(default_factory=list)
+    """The steps that may run: those selected and every step of what they call."""
+    tools: set[str] = field(default_factory=set)
+    """The tools the steps that may run need on PATH."""
 
 
 def make_plan(
@@ -45,16 +53,23 @@ def make_plan(
     """Give the plan of a run of `procedure_id` (or of the resumed run's procedure)."""
     if resumed is not None:
         procedure_id = resumed_procedure(resumed, procedure_id)
+        check_resume_call(resumed, options)
     procedure = catalog.get(procedure_id)
     first = resumed[0] if resumed else None
     name, environment = choose_environment(catalog, options.environment or _recorded_env(first))
-    given = {**(first["inputs"] if first else {}), **options.inputs}
-    inputs, input_problems = check_inputs(procedure, given)
     if resumed is not None:
         steps = resume_plan(procedure, resumed)
     else:
         steps = select_steps(procedure, options.from_step, options.only_step)
-    called = called_procedures(catalog, procedure)
+    partial = len(steps) < len(procedure.steps)
+    given = {**(run_from_events(resumed).inputs if resumed else {}), **options.inputs}
+    needed = names_read(steps, "inputs") if partial else None
+    inputs, problems = check_inputs(procedure, given, needed)
+    input_problems = check_inputs(procedure, given, set())[1]
+    callees = [catalog.get(c) for s in steps if (c := s.called_procedure) in catalog.procedures]
+    called = [procedure] + [p for c in callees for p in called_procedures(catalog, c)]
+    called = list({p.id: p for p in called}.values())
+    checked = steps + [step for p in called[1:] for step in p.steps]
     return Plan(
         procedure=procedure,
         steps=steps,
@@ -63,10 +78,64 @@ def make_plan(
         inputs=inputs,
         input_problems=input_problems,
         called=called,
-        secrets=needed_secrets(called),
+        secrets=_secrets_of(procedure, called[1:], checked, partial),
         resumed=resumed,
         vars=restored_vars(resumed) if resumed else {},
+        missing_inputs=missing_inputs(procedure, given, needed),
+        missing_problems=[p for p in problems if p not in input_problems],
+        checked_steps=checked,
+        tools=_tools_of(procedure, called[1:], steps, partial),
     )
+
+
+def _secrets_of(
+    procedure: Procedure, callees: list[Procedure], steps: list[StepBase], partial: bool
+) -> set[str]:
+    """Give the secrets the steps that may run read or imply, and those their procedures declare."""
+    declared = set() if partial else set(procedure.requires.secrets)
+    return declared | needed_secrets(callees) | secrets_used(steps)
+
+
+def _tools_of(
+    procedure: Procedure, callees: list[Procedure], steps: list[StepBase], partial: bool
+) -> set[str]:
+    """Give the tools needed on PATH: all the procedure's, or those the selected steps name."""
+    tools = {tool for callee in callees for tool in callee.requires.tools}
+    if not partial:
+        return tools | set(procedure.requires.tools)
+    actions = " ".join(step.kind_contract.action_line(step.spec) for step in steps)
+    words = set(re.findall(r"[\w.-]+", actions))
+    return tools | {tool for tool in procedure.requires.tools if tool in words}
+
+
+def check_resume_call(events: list[dict[str, Any]], options: RunOptions) -> None:
+    """Refuse what a resume cannot honour: another step selection or another environment."""
+    run_id, recorded = events[0]["run_id"], events[0]["environment"]
+    for flag, chosen in (("--from", options.from_step), ("--only", options.only_step)):
+        if chosen is not None:
+            raise PlbookError(
+                f"--resume {run_id} continues at its first unfinished step, so {flag} does not "
+                f"apply; start a new run with {flag} {chosen} instead"
+            )
+    if options.environment is not None and options.environment != recorded:
+        raise PlbookError(
+            f"--resume {run_id}: that run is against {recorded}, not {options.environment}; "
+            f"resume it with --env {recorded} (or leave --env out), or start a new run"
+        )
+
+
+def missing_inputs(
+    procedure: Procedure, given: dict[str, Any], needed: set[str] | None = None
+) -> list[str]:
+    """Give the required inputs without a value that the steps to run need."""
+    return [
+        name
+        for name, declared in procedure.inputs.items()
+        if declared.required
+        and declared.default is None
+        and name not in given
+        and (needed is None or name in needed)
+    ]
 
 
 def _recorded_env(first: dict[str, Any] | None) -> str | None:
@@ -86,8 +155,13 @@ def choose_environment(catalog: Catalog, name: str | None) -> tuple[str, Environ
     return chosen, environments.environments[chosen]
 
 
-def check_inputs(procedure: Procedure, given: dict[str, Any]) -> tuple[dict[str, Any], list[str]]:
-    """Give the inputs with defaults applied, and what is wrong with the given ones."""
+def check_inputs(
+    procedure: Procedure, given: dict[str, Any], needed: set[str] | None = None
+) -> tuple[dict[str, Any], list[str]]:
+    """Give the inputs with defaults applied, and what is wrong with the given ones.
+
+    A required input is missing only if `needed` (the inputs the steps to run read) names it.
+    """
     problems: list[str] = []
     for name in given:
         if name not in procedure.inputs:
@@ -106,7 +180,7 @@ def check_inputs(procedure: Procedure, given: dict[str, Any]) -> tuple[dict[str,
             inputs[name] = value
         elif declared.default is not None:
             inputs[name] = declared.default
-        elif declared.required:
+        elif declared.required and (needed is None or name in needed):
             example = declared.example or "VALUE"
             problems.append(
                 f"missing input '{name}' ({declared.description or 'required'}); "

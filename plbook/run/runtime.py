@@ -55,11 +55,14 @@ class StepHost(Protocol):
     resources: Resources
     path: str
 
-    def ask_manual(self, instruction: str) -> str:
-        """Give pass, fail or skip for a manual instruction."""
+    def ask_manual(self, instruction: str, path: str) -> str:
+        """Give pass, fail or skip for the manual instruction of the step at `path`."""
 
     def show_message(self, text: str) -> None:
         """Show a rendered message."""
+
+    def show_output(self, path: str, line: str) -> None:
+        """Show a line the step at `path` printed, as it prints it."""
 
     def run_nested(
         self, procedure_id: str, inputs: dict[str, Any], context: RunContext, path: str
@@ -76,6 +79,11 @@ class RunStepRuntime:
         self._path = path
         self.timeout = timeout
         self._deadline = time.monotonic() + timeout
+
+    @property
+    def step_path(self) -> str:
+        """Give the path of the step this runtime runs (`smoke/health`)."""
+        return self._path
 
     def start_attempt(self) -> None:
         """Start the clock of a new attempt: its deadline is `timeout` from now."""
@@ -112,11 +120,15 @@ class RunStepRuntime:
 
     def ask_manual(self, instruction: str) -> str:
         """Give a person's answer to a manual step."""
-        return self._host.ask_manual(instruction)
+        return self._host.ask_manual(instruction, self._path)
 
     def show_message(self, text: str) -> None:
         """Show a rendered message."""
         self._host.show_message(text)
+
+    def show_output(self, line: str) -> None:
+        """Show a line the step printed, as it prints it."""
+        self._host.show_output(self._path, line)
 
     def run_procedure(self, procedure_id: str, inputs: dict[str, Any]) -> bool:
         """Run another procedure inline; give whether every check passed."""

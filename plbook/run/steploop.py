@@ -8,13 +8,16 @@ from typing import Any
 
 from plbook import expr
 from plbook.catalog import Catalog
-from plbook.model import Environment, Procedure
+from plbook.model import Environment, Input, Procedure
 from plbook.records import Attempt, Failure
+from plbook.references import names_read
 from plbook.run.context import RunContext
+from plbook.run.gates import SKIPPED_ERROR, STOPPED_ERROR, Gates
 from plbook.run.journal import Recorder
 from plbook.run.options import RunOptions
 from plbook.run.plan import check_inputs, planned_entry
-from plbook.run.prompts import Prompts
+from plbook.run.polling import Poll
+from plbook.run.prompts import Prompts, StepQuestion
 from plbook.run.runtime import Resources, RunStepRuntime, tool_path
 from plbook.steps import StepBase
 from plbook.steps.base import StepFailed, StepSkipped
@@ -52,22 +55,47 @@ class StepLoop:
     environment: Environment
     resources: Resources = field(default_factory=Resources)
     failed: bool = False
-    next_procedure: str | None = None
+    stopped: bool = False
+    """The person declined a change and chose to stop: the run ends, unfinished."""
+    suggestions: list[tuple[int, str]] = field(default_factory=list)
+    """The procedures failed steps name, with the depth of the step that names each."""
     path: str = ""
+    askable: dict[str, Input] = field(default_factory=dict)
+    """Required inputs not given, asked for when the first step that reads them comes."""
+    gates: Gates = field(init=False)
+    _questions: dict[str, StepQuestion] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self.path = tool_path(self.environment)
+        self.gates = Gates(self.options, self.prompts, self.recorder)
+
+    @property
+    def next_procedure(self) -> str | None:
+        """Give the procedure to run next: the one the outermost failed step names."""
+        ordered = self.next_procedures
+        return ordered[0] if ordered else None
+
+    @property
+    def next_procedures(self) -> list[str]:
+        """Give every procedure failed steps name, the outermost step's first, each once."""
+        ranked = sorted(self.suggestions, key=lambda suggestion: suggestion[0])
+        return list(dict.fromkeys(procedure for _, procedure in ranked))
 
     def run_steps(
         self, procedure: Procedure, steps: list[StepBase], context: RunContext, prefix: str
     ) -> bool:
         """Run steps in order; give whether none failed. Stops at a failure unless told to go on."""
         passed = True
-        for index, step in enumerate(steps, start=1):
-            if not self.run_step(step, context, prefix, (index, len(steps))):
+        # Steps are numbered by their place in the procedure, so a resumed run counts on.
+        places = {step.id: number for number, step in enumerate(procedure.steps, start=1)}
+        total = len(procedure.steps)
+        for step in steps:
+            if not self.run_step(step, context, prefix, (places.get(step.id, 0), total)):
                 passed = False
                 if step.on_failure.then != "continue":
                     break
+            if self.stopped:
+                break
         return passed
 
     def run_step(
@@ -76,6 +104,9 @@ class StepLoop:
         """Run one step to its verdict and record it; give whether it did not fail."""
         path = prefix + step.id
         index, total = position
+        self._questions[path] = StepQuestion(
+            path, step.title, step.description, "", f"[{index}/{total}]"
+        )
         self.recorder.emit(
             {
                 "event": "step-started",
@@ -85,9 +116,11 @@ class StepLoop:
                 "depth": path.count("/"),
             }
         )
-        started, progress = time.monotonic(), _Progress()
+        started, progress, chosen = time.monotonic(), _Progress(), None
         try:
-            verdict = self.verdict(step, context, path, progress)
+            verdict = self.verdict(step, context, path, progress, index < total or "/" in path)
+            if verdict.attempt.status == "failed":
+                chosen = _next_procedure(step, verdict.attempt, context)
         except KeyboardInterrupt:
             verdict = progress.cut_short("interrupted (Ctrl-C)")
             raise
@@ -96,18 +129,29 @@ class StepLoop:
             verdict = progress.cut_short(f"plbook crashed: {type(error).__name__}: {error}")
             raise
         finally:
-            self.recorder.emit(_finished_event(step, path, verdict, started))
+            self.recorder.emit(_finished_event(step, path, verdict, started, chosen))
         if verdict.attempt.status != "failed":
             return True
         self.failed = True
-        if step.on_failure.run and self.next_procedure is None:
-            self.next_procedure = step.on_failure.run
+        if chosen:
+            self.suggestions.append((path.count("/"), chosen))
         return False
 
     def verdict(
-        self, step: StepBase, context: RunContext, path: str, progress: _Progress
+        self, step: StepBase, context: RunContext, path: str, progress: _Progress, follows: bool
     ) -> Verdict:
-        """Give the step's verdict: resolved, confirmed if destructive, attempted with retries."""
+        """Give the step's verdict: its condition, its gates, then attempts with retries."""
+        if step.when:
+            try:
+                holds = bool(expr.evaluate(step.when, context.names()))
+            except expr.ExpressionError as error:
+                return Verdict(
+                    Attempt("failed", error=f"cannot decide `when: {step.when}`: {error}")
+                )
+            if not holds:
+                return Verdict(Attempt("skipped", error=f"skipped: condition false ({step.when})"))
+        if "/" not in path:
+            self.ask_inputs(step, context)
         kind = step.kind_contract
         runtime = RunStepRuntime(self, context, self.timeout_of(step), path)
         try:
@@ -115,24 +159,56 @@ class StepLoop:
         except expr.ExpressionError as error:
             return Verdict(Attempt("failed", error=f"cannot fill in a value: {error}"))
         progress.action = action = kind.action_line(resolved)
-        if step.destructive and not self.options.yes:
-            if not self.prompts.confirm_destructive(self.recorder.mask.text(action)):
-                refused = Attempt("skipped", error="not confirmed: the change was not made")
-                return Verdict(refused, 0, action)
-        retry = step.retry
-        deadline = time.monotonic() + retry.timeout if retry and retry.timeout else None
+        question = self._question(path, action)
+        if not self.gates.step_wanted(question):
+            return Verdict(Attempt("skipped", error="skipped at --step"), 0, action)
+        if step.destructive:
+            decision = self.gates.destructive(question, follows)
+            if decision == "stop":
+                self.stopped = True
+                return Verdict(Attempt("interrupted", error=STOPPED_ERROR), 0, action)
+            if decision == "skip":
+                return Verdict(Attempt("skipped", error=SKIPPED_ERROR), 0, action)
+        return self.attempts(step, resolved, runtime, context, progress)
+
+    def attempts(
+        self,
+        step: StepBase,
+        resolved: Any,
+        runtime: RunStepRuntime,
+        context: RunContext,
+        progress: _Progress,
+    ) -> Verdict:
+        """Try the step until it passes or its retry budget is spent; give the verdict."""
+        poll = Poll(step.retry, runtime.step_path)
         while True:
             progress.attempts += 1
             runtime.start_attempt()
             outcome = self.attempt(step, resolved, runtime, context)
-            if outcome.status != "failed" or retry is None:
+            if outcome.status != "failed" or not poll.another(progress.attempts):
                 break
-            if retry.attempts is not None and progress.attempts >= retry.attempts:
-                break
-            if deadline is not None and time.monotonic() + retry.interval >= deadline:
-                break
-            time.sleep(retry.interval)
-        return Verdict(outcome, progress.attempts, action)
+            self.recorder.emit(poll.event(progress.attempts, outcome))
+            time.sleep(poll.interval)
+        return Verdict(outcome, progress.attempts, progress.action)
+
+    def ask_inputs(self, step: StepBase, context: RunContext) -> None:
+        """Ask for the missing inputs this step reads, each once, before it is resolved."""
+        wanted = names_read([step], "inputs") & set(self.askable) - set(context.inputs)
+        # An example is a hint only against a stand-in: never a value to copy into production.
+        hints = self.environment.stand_in_tools and not self.environment.confirm
+        for name in sorted(wanted):
+            declared = self.askable[name]
+            example = declared.example if hints else None
+            context.inputs[name] = self.gates.input(
+                name, declared.description, declared.pattern, example
+            )
+
+    def _question(self, path: str, action: str) -> StepQuestion:
+        """Give the step at `path` as a question shows it, with its resolved action."""
+        known = self._questions[path]
+        return StepQuestion(
+            path, known.title, known.description, self.recorder.mask.text(action), known.position
+        )
 
     def timeout_of(self, step: StepBase) -> float:
         """Give the seconds one attempt of a step may take."""
@@ -174,16 +250,17 @@ class StepLoop:
             procedure, list(procedure.steps), context.for_procedure(given), prefix=path + "/"
         )
 
-    def ask_manual(self, instruction: str) -> str:
+    def ask_manual(self, instruction: str, path: str) -> str:
         """Give a manual step's answer: asked in a terminal, else the `--manual` policy."""
-        policy = self.options.manual_policy
-        if policy != "ask":
-            return policy
-        return self.prompts.ask_manual(self.recorder.mask.text(instruction))
+        return self.gates.manual(self._question(path, instruction))
 
     def show_message(self, text: str) -> None:
         """Show a rendered message, secrets masked."""
         self.recorder.console.message(self.recorder.mask.text(text))
+
+    def show_output(self, path: str, line: str) -> None:
+        """Show a line a step printed as it prints it, secrets masked."""
+        self.recorder.console.output(path, self.recorder.mask.text(line))
 
 
 def _failed_expectations(expectations: list[str], names: dict[str, Any]) -> list[Failure]:
@@ -199,7 +276,14 @@ def _failed_expectations(expectations: list[str], names: dict[str, Any]) -> list
     return failures
 
 
-def _finished_event(step: StepBase, path: str, verdict: Verdict, started: float) -> dict[str, Any]:
+def _next_procedure(step: StepBase, attempt: Attempt, context: RunContext) -> str | None:
+    """Give the procedure a failed step names for what its last attempt saw."""
+    return step.on_failure.chosen(context.names(attempt.result))
+
+
+def _finished_event(
+    step: StepBase, path: str, verdict: Verdict, started: float, chosen: str | None
+) -> dict[str, Any]:
     """Give the `step-finished` event of a verdict."""
     attempt = verdict.attempt
     event: dict[str, Any] = {
@@ -222,6 +306,6 @@ def _finished_event(step: StepBase, path: str, verdict: Verdict, started: float)
     if attempt.status == "passed":
         event["saved"] = dict(attempt.saved)
     if attempt.status == "failed":
-        event.update(hint=step.on_failure.hint, on_failure_run=step.on_failure.run)
+        event.update(hint=step.on_failure.hint, on_failure_run=chosen)
     event["duration_ms"] = round((time.monotonic() - started) * 1000, 1)
     return event

@@ -71,6 +71,22 @@ def expectation_in_words(source: str, kind: str | None = None) -> str | None:
     return words[:1].upper() + words[1:]
 
 
+def condition_in_words(source: str, kind: str | None = None) -> str | None:
+    """Give a condition (`when`) in words to follow "if" (a bare value reads "... is true")."""
+    saying = _Saying(_words_of(kind))
+    try:
+        node = parse_expression(source)
+        if isinstance(node, nodes.Not) and isinstance(node.node, (nodes.Name, nodes.Getattr)):
+            words = saying.say(node.node) + " is false"
+        elif isinstance(node, (nodes.Name, nodes.Getattr, nodes.Getitem)):
+            words = saying.say(node) + " is true"
+        else:
+            words = saying.say(node)
+    except (_Unsaid, ExpressionError):
+        return None
+    return words
+
+
 def _path(node: nodes.Node) -> list[Any]:
     if isinstance(node, nodes.Name):
         return [node.name]
@@ -128,8 +144,9 @@ class _Saying:
             return f"{self.say(node.node)} {_TESTS[node.name]}"
         if isinstance(node, nodes.Not) and isinstance(node.node, nodes.Test):
             test = node.node
-            if test.name == "none":
-                return f"{self.say(test.node)} is set"
+            opposite = {"none": "is set", "defined": "is missing", "undefined": "is present"}
+            if test.name in opposite and not test.args:
+                return f"{self.say(test.node)} {opposite[test.name]}"
             raise _Unsaid
         if isinstance(node, nodes.And):
             return f"{self.say(node.left)} and {self.say(node.right)}"

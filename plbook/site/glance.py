@@ -23,7 +23,8 @@ class FirstMove:
     step_id: str
     step_title: str
     hint: str | None
-    run: str | None
+    runs: list[str]
+    """The procedures its failure names (a conditional `run` names several, first match wins)."""
 
 
 @dataclass(frozen=True)
@@ -77,5 +78,6 @@ def _with_environment(run_line: str, name: str) -> str:
 def _first_move(procedure: Procedure) -> FirstMove | None:
     for number, step in enumerate(procedure.steps, 1):
         if step.on_failure.hint or step.on_failure.run:
-            return FirstMove(number, step.id, step.title, step.on_failure.hint, step.on_failure.run)
+            runs = [choice.run for choice in step.on_failure.choices]
+            return FirstMove(number, step.id, step.title, step.on_failure.hint, runs)
     return None

@@ -19,7 +19,7 @@ from plbook.fields import format_duration
 from plbook.model import CATEGORIES, EnvironmentsFile, Procedure
 from plbook.references import names_read, secrets_used
 from plbook.site import markdown
-from plbook.site.criteria import expectation_in_words
+from plbook.site.criteria import condition_in_words, expectation_in_words
 from plbook.site.freshness import ProcedureFreshness
 from plbook.site.glance import at_a_glance
 from plbook.steps import StepBase
@@ -63,6 +63,10 @@ class StepSection:
     timeout: str | None
     called: str | None = None
     saves: dict[str, str] = field(default_factory=dict)
+    condition: Criterion | None = None
+    """When the step runs only if an expression holds: that expression, in words if we can."""
+    next_procedures: list[tuple[str, Criterion | None]] = field(default_factory=list)
+    """The procedures to run next on failure, each with the result condition that chooses it."""
 
 
 def template_environment(override_dir: Path | None = None) -> jinja2.Environment:
@@ -238,6 +242,16 @@ def step_section(number: int, step: StepBase) -> StepSection:
         timeout=_timeout(step),
         called=step.called_procedure,
         saves=dict(step.save),
+        condition=Criterion(step.when, condition_in_words(step.when)) if step.when else None,
+        next_procedures=[
+            (
+                choice.run,
+                Criterion(choice.when, condition_in_words(choice.when, step.kind))
+                if choice.when
+                else None,
+            )
+            for choice in step.on_failure.choices
+        ],
     )
 
 

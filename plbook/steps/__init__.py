@@ -6,10 +6,12 @@ A new kind is one new module plus one line in STEP_KINDS.
 from __future__ import annotations
 
 import sys
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 from pydantic import BeforeValidator, Field, PrivateAttr, create_model, model_validator
 
+from plbook import expr
 from plbook.fields import Identifier, Name, Prose, Strict, Wait
 from plbook.steps import http, manual, message, mongo, procedure, shell, stripe
 from plbook.steps.base import StepKind
@@ -44,14 +46,48 @@ class Retry(Strict):
         return self
 
 
+class NextProcedure(Strict):
+    """A procedure to run next when a condition over the failed step's `result` holds."""
+
+    when: str | None = Field(
+        None,
+        description="Expression over the failed step's `result` (and inputs, env, vars); "
+        "without it the entry always applies.",
+    )
+    run: Identifier = Field(description="Procedure to run next when `when` holds.")
+
+
 class FailureGuidance(Strict):
     """What to tell and what to do when the step fails."""
 
     hint: Prose | None = Field(None, description="What to check or do next, in words.")
-    run: Identifier | None = Field(
-        None, description="Procedure to run next (offered, or named in CI)."
+    run: Identifier | list[NextProcedure] | None = Field(
+        None,
+        description="Procedure to run next (offered, or named in CI), or a list of "
+        "`{when: EXPR, run: ID}` of which the first whose condition holds is chosen.",
     )
     then: Literal["abort", "continue"] = Field("abort", description="Stop the run, or go on.")
+
+    @property
+    def choices(self) -> list[NextProcedure]:
+        """Give the procedures to run next, each with its condition (None: always)."""
+        if self.run is None:
+            return []
+        if isinstance(self.run, str):
+            return [NextProcedure(when=None, run=self.run)]
+        return list(self.run)
+
+    def chosen(self, names: Mapping[str, Any]) -> str | None:
+        """Give the procedure to run next for a failure whose names (`result`...) are these."""
+        for choice in self.choices:
+            if choice.when is None:
+                return choice.run
+            try:
+                if expr.evaluate(choice.when, dict(names)):
+                    return choice.run
+            except expr.ExpressionError:
+                continue  # a result without the field read: this condition does not hold
+        return None
 
 
 def _guidance_from_word(value: Any) -> Any:
@@ -90,6 +126,11 @@ class StepBase(Strict):
     )
     destructive: bool = Field(
         False, description="Changes something: never runs without an explicit yes."
+    )
+    when: str | None = Field(
+        None,
+        description="Expression over inputs, env and vars: the step runs only if it holds "
+        "(otherwise it is skipped: condition false).",
     )
 
     # Set once validated: the step loop, the journal and the page ask for it many times.

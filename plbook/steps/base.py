@@ -101,6 +101,9 @@ class StepRuntime(Protocol):
     def show_message(self, text: str) -> None:
         """Show a rendered message to the person running the procedure."""
 
+    def show_output(self, line: str) -> None:
+        """Show a line the step printed, as it prints it (a long command's progress)."""
+
     def run_procedure(self, procedure_id: str, inputs: dict[str, Any]) -> bool:
         """Run another procedure inline with these inputs; give whether every check passed."""
 
@@ -122,6 +125,8 @@ class StepKind(Generic[SpecT]):
     """How a part inside a `result` field reads, `{part}` its name: "`{part}` in the JSON body"."""
     page_language: ClassVar[str | None] = None
     """The page's highlighting for the action, when it differs from the view's language."""
+    asks_a_person: ClassVar[bool] = False
+    """Its verdict is a person's answer (a manual check): no flag but `--manual` gives it."""
 
     def describe(self, spec: SpecT) -> StepView:
         """Give what the page shows for a spec, with `{{ }}` parts as written."""
@@ -158,6 +163,10 @@ class StepKind(Generic[SpecT]):
     def called_inputs(self, spec: SpecT) -> Mapping[str, Any]:
         """Give the inputs a spec gives the procedure it runs."""
         return {}
+
+    def output_text(self, result: Mapping[str, Any]) -> str | None:
+        """Give what the step printed, shown under it in the terminal and the evidence, or None."""
+        return None
 
     def evidence_text(self, result: Mapping[str, Any]) -> tuple[str, str] | None:
         """Give a heading and text the evidence shows as is (a message sent), else None."""

@@ -26,6 +26,7 @@ class ManualKind(StepKind[str]):
     label = "Manual check"
     spec_type = Spec
     result_words = {"answer": "the answer"}
+    asks_a_person = True
 
     def describe(self, spec: str) -> StepView:
         """Give the instruction as a checklist item."""

@@ -56,8 +56,8 @@ class MessageKind(StepKind[Spec]):
         return {"text": text, "channel": spec.channel, "to": spec.to, "subject": spec.subject}
 
     def evidence_text(self, result: Mapping[str, Any]) -> tuple[str, str] | None:
-        """Give the message as it was sent."""
-        return "Message sent", str(result.get("text", ""))
+        """Give the message as it was shown: plbook shows it, a person sends it."""
+        return "Message shown (not sent)", str(result.get("text", ""))
 
 
 KIND = MessageKind()

@@ -30,6 +30,7 @@ class KindRuntime:
         self.resources = Resources()
         self.answers: list[str] = []
         self.shown: list[str] = []
+        self.printed: list[str] = []
         self.calls: list[tuple[str, dict[str, Any]]] = []
         self.nested_passes = True
         self.opened: dict[Hashable, Any] = {}
@@ -66,6 +67,9 @@ class KindRuntime:
 
     def show_message(self, text: str) -> None:
         self.shown.append(text)
+
+    def show_output(self, line: str) -> None:
+        self.printed.append(line)
 
     def run_procedure(self, procedure_id: str, inputs: dict[str, Any]) -> bool:
         self.calls.append((procedure_id, inputs))

@@ -18,4 +18,4 @@ def test_run_shows_the_filled_in_message_and_keeps_its_text(runtime: KindRuntime
     result = KIND.run(message, runtime)
     assert runtime.shown == ["To: support\n\nSeverity P1."]
     assert result["text"] == "To: support\n\nSeverity P1."
-    assert KIND.evidence_text(result) == ("Message sent", "To: support\n\nSeverity P1.")
+    assert KIND.evidence_text(result) == ("Message shown (not sent)", "To: support\n\nSeverity P1.")

@@ -35,18 +35,57 @@ def evidence_markdown(run: RunRecord) -> str:
         f"- Finished: {run.finished_at} ({_took(run.duration_ms)})",
         f"- Result: **{run.status}**",
     ]
+    if run.operator:
+        lines.append(f"- Operator: {run.operator.get('user')} on {run.operator.get('host')}")
+    if run.command_line:
+        lines.append(f"- Command: `{run.command_line}`")
+    if run.plbook_version:
+        lines.append(f"- plbook: {run.plbook_version}")
+    for resume in run.resumes:
+        who = resume.get("operator", {})
+        lines.append(
+            f"- Resumed: {resume['at']} by {who.get('user')} on {who.get('host')} "
+            f"at step `{resume.get('from')}`"
+        )
     if run.inputs:
         lines.append("- Inputs: " + ", ".join(f"`{k}={v}`" for k, v in run.inputs.items()))
     if run.next_procedure:
         lines.append(f"- Next procedure: `plbook run {run.next_procedure}`")
+    for also in run.also_procedures:
+        lines.append(f"- Also suggested: `plbook run {also}`")
     for problem in run.problems:
         lines.append(f"- Not started: {problem}")
     lines += ["", "| Step | Title | Result |", "|---|---|---|"]
     for step in run.steps:
         lines.append(f"| `{step.path}` | {_cell(step.title)} | {SYMBOLS[step.status]} |")
+    lines += _answers(run) + _timeline(run)
     for step in run.steps:
         lines += _step_section(step)
     return "\n".join(lines) + "\n"
+
+
+def _answers(run: RunRecord) -> list[str]:
+    """Give the answers table: every confirmation and manual verdict, who gave it and how."""
+    if not run.answers:
+        return []
+    lines = ["", "## Answers", "", "| When | Step | Question | Answer | By | Interactive |"]
+    lines.append("|---|---|---|---|---|---|")
+    for answer in run.answers:
+        typed = "yes" if answer.given_by.startswith("person") else f"no ({answer.given_by})"
+        lines.append(
+            f"| {answer.at} | `{answer.path or '-'}` | {_cell(answer.question)} | "
+            f"{_cell(answer.answer)} | {_cell(answer.user)} | {_cell(typed)} |"
+        )
+    return lines
+
+
+def _timeline(run: RunRecord) -> list[str]:
+    """Give the timeline: every start, resume, attempt, verdict and answer, in order."""
+    lines = ["", "## Timeline", ""]
+    for moment in run.timeline:
+        where = f" `{moment.path}`" if moment.path else ""
+        lines.append(f"- {moment.at}{where}: {_cell(moment.what)}")
+    return lines
 
 
 def _took(milliseconds: float) -> str:
@@ -73,7 +112,7 @@ def _step_section(step: StepRecord) -> list[str]:
 
 
 def _seen(step: StepRecord) -> list[str]:
-    """Give what the step saw: text the kind shows as is, else the result as JSON."""
+    """Give what the step saw: text the kind shows as is, its output, and the result as JSON."""
     if not step.result:
         return []
     kind = STEP_KINDS.get(step.kind)
@@ -81,9 +120,21 @@ def _seen(step: StepRecord) -> list[str]:
     if shown is not None:
         heading, text = shown
         return ["", f"{heading}:", "", "```text", text, "```"]
-    text = json.dumps(step.result, indent=2, ensure_ascii=False, default=str)
+    printed = kind.output_text(step.result) if kind else None
+    output = ["", "Output:", "", "```text", _capped(printed.rstrip("\n")), "```"] if printed else []
+    return output + _result_details(step)
+
+
+def _capped(text: str) -> str:
+    """Give text cut to the longest the evidence keeps."""
     if len(text) > LONGEST_OUTPUT:
-        text = text[:LONGEST_OUTPUT] + "\n... (cut; the full result is in the run journal)"
+        return text[:LONGEST_OUTPUT] + "\n... (cut; the full result is in the run journal)"
+    return text
+
+
+def _result_details(step: StepRecord) -> list[str]:
+    """Give the step's whole result as JSON, folded away under "What was seen"."""
+    text = _capped(json.dumps(step.result, indent=2, ensure_ascii=False, default=str))
     return [
         "",
         "<details><summary>What was seen</summary>",

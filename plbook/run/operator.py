@@ -1,4 +1,7 @@
-"""Who and what started a run: operator, host, command line, plbook version, git commit, CI job."""
+"""Who runs a procedure, from where, with which command line, plbook, runbook commit and CI job.
+
+The audit trail of every run's start and resume; the history and the site read these fields.
+"""
 
 from __future__ import annotations
 
@@ -8,7 +11,8 @@ import shlex
 import socket
 import subprocess
 import sys
-from importlib.metadata import PackageNotFoundError, version
+from functools import cache
+from importlib import metadata
 from pathlib import Path
 from typing import Any
 
@@ -23,31 +27,45 @@ _CI_SYSTEMS = (
 )
 
 
-def run_provenance(project: Path) -> dict[str, Any]:
-    """Give the audit fields a run's first journal event carries (the engine masks them)."""
+@cache
+def operator_name() -> str:
+    """Give the user name of the person running plbook, or `unknown` when there is none."""
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):
+        return "unknown"  # a container user without a passwd entry or login name
+
+
+def operator() -> dict[str, str]:
+    """Give who runs plbook and where: user and host."""
+    return {"user": operator_name(), "host": socket.gethostname()}
+
+
+def command_line(arguments: list[str] | None = None) -> str:
+    """Give the command line plbook was started with, as a shell would read it."""
+    words = list(sys.argv if arguments is None else arguments)
+    if words and words[0].endswith(("__main__.py", "/plbook")):
+        words[0] = "plbook"
+    return shlex.join(words)
+
+
+def plbook_version() -> str:
+    """Give the installed plbook's version."""
+    try:
+        return metadata.version("plbook")
+    except metadata.PackageNotFoundError:
+        return "unknown"
+
+
+def audit_fields(project: Path) -> dict[str, Any]:
+    """Give the audit fields every start and resume of a run journals (the engine masks them)."""
     return {
-        "operator": _operator(),
-        "host": socket.gethostname(),
-        "command": shlex.join(["plbook", *sys.argv[1:]]),
-        "plbook_version": _plbook_version(),
+        "operator": operator(),
+        "command_line": command_line(),
+        "plbook_version": plbook_version(),
         "git_commit": git_commit(project),
         "ci": ci_job(dict(os.environ)),
     }
-
-
-def _operator() -> str:
-    try:
-        return getpass.getuser()
-    except (OSError, KeyError):
-        # A container user without a passwd entry still has a uid worth recording.
-        return f"uid {os.getuid()}" if hasattr(os, "getuid") else "unknown"
-
-
-def _plbook_version() -> str:
-    try:
-        return version("plbook")
-    except PackageNotFoundError:
-        return "unknown"
 
 
 def git_commit(project: Path) -> str | None:
