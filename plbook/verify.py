@@ -101,13 +101,14 @@ def _verify_one(
         return Verification(procedure_id, verdict, note=output.getvalue().strip()[:200])
     failed = (step for step in record.steps if step.status == "failed")
     why = next((f"{step.path}: {line}" for step in failed for line in failure_lines(step)), "")
+    why = why or "; ".join(record.problems)
     detail = f"{record.counts['skipped']} skipped" if record.counts["skipped"] else ""
     return Verification(
         procedure_id,
         verdict,
         record.duration_ms / 1000,
         record.run_id,
-        "; ".join(part for part in (note, why if verdict == "failed" else detail) if part),
+        _short("; ".join(part for part in (note, why if verdict == "failed" else detail) if part)),
     )
 
 
@@ -132,9 +133,11 @@ def unattended_problem(catalog: Catalog, procedure_id: str, options: RunOptions)
     problems = call_problems(plan.called, plan.steps, plan.environment, options)
     if missing:
         problems.insert(0, f"needs --input {', '.join(missing)}")
-    if not problems:
-        return None
-    note = "; ".join(problems)
+    return _short("; ".join(problems)) if problems else None
+
+
+def _short(note: str) -> str:
+    """Give a note cut to the table's width."""
     return note if len(note) <= NOTE_WIDTH else note[: NOTE_WIDTH - 1] + "…"
 
 
