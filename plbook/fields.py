@@ -153,3 +153,30 @@ def _refuse_script_links(text: str) -> str:
 
 Prose = Annotated[str, AfterValidator(_refuse_script_links)]
 """Text shown on a page as Markdown: any link in it is to a page, never `javascript:` or `data:`."""
+
+
+SIZE_HINT = "write a number of bytes with a unit, e.g. 512KiB, 10MiB or 1GiB"
+_SIZE = re.compile(r"(\d+)\s*(B|KiB|MiB|GiB|KB|MB|GB)?")
+_UNIT_BYTES = {"B": 1, "KiB": 1024, "MiB": 1024**2, "GiB": 1024**3, "KB": 1000, "MB": 1000**2}
+_UNIT_BYTES["GB"] = 1000**3
+
+
+def parse_size(value: Any) -> int:
+    """Give the number of bytes a size such as `10MiB`, `512KiB` or `4096` stands for."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value
+    written = _SIZE.fullmatch(value.strip()) if isinstance(value, str) else None
+    if written is None:
+        raise ValueError(f"{value!r} is not a size; {SIZE_HINT}")
+    return int(written.group(1)) * _UNIT_BYTES[written.group(2) or "B"]
+
+
+Size = Annotated[
+    int,
+    BeforeValidator(parse_size),
+    Field(gt=0),
+    WithJsonSchema(
+        {"anyOf": [{"type": "string", "examples": ["10MiB", "512KiB"]}, {"type": "integer"}]}
+    ),
+]
+"""A positive number of bytes, written in YAML as `10MiB`, `512KiB` or a plain number."""

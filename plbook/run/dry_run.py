@@ -11,6 +11,7 @@ from plbook.run.context import Masker, RunContext
 from plbook.run.plan import check_inputs
 from plbook.run.runtime import Resources, RunStepRuntime
 from plbook.steps import StepBase
+from plbook.steps.base import StepFailed
 
 DEEPEST_CALL = 8
 
@@ -31,6 +32,9 @@ class _NothingRuns:
     def show_output(self, path: str, line: str) -> None:
         """Show nothing: a dry run runs no command."""
 
+    def holds_secret(self, text: str) -> bool:
+        return False
+
     def run_nested(
         self, procedure_id: str, inputs: dict[str, Any], context: RunContext, path: str
     ) -> bool:
@@ -49,10 +53,10 @@ def print_plan(
     host = _NothingRuns()
     for index, step in enumerate(steps, start=1):
         kind = step.kind_contract
-        runtime = RunStepRuntime(host, context, 0.0, step.id)
+        runtime = RunStepRuntime(host, context, (0.0, 0), step.id)
         try:
             action = kind.action_line(kind.resolve(step.spec, runtime))
-        except expr.ExpressionError:
+        except (expr.ExpressionError, StepFailed):
             action = kind.action_line(step.spec) + "\n(some values are known only at run time)"
         console.plan_step(depth, index, step, mask.text(action))
         callee = step.called_procedure

@@ -8,6 +8,7 @@ from pathlib import Path
 from plbook.records import RUNS_DIR, RunRecord
 
 DEFAULT_TIMEOUT = 30.0
+DEFAULT_OUTPUT_LIMIT = 10 * 1024 * 1024
 EXIT_PASSED, EXIT_FAILED, EXIT_INVALID, EXIT_INTERRUPTED = 0, 1, 2, 130
 
 

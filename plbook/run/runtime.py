@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import sys
 import time
-from collections.abc import Callable, Hashable
+from collections.abc import Callable, Hashable, Mapping
 from contextlib import AbstractContextManager, ExitStack
 from pathlib import Path
 from typing import Any, Protocol, TypeVar, cast
@@ -64,6 +64,9 @@ class StepHost(Protocol):
     def show_output(self, path: str, line: str) -> None:
         """Show a line the step at `path` printed, as it prints it."""
 
+    def holds_secret(self, text: str) -> bool:
+        """Tell whether text contains a secret of the run in a form the mask hides."""
+
     def run_nested(
         self, procedure_id: str, inputs: dict[str, Any], context: RunContext, path: str
     ) -> bool:
@@ -73,21 +76,25 @@ class StepHost(Protocol):
 class RunStepRuntime:
     """The runtime of one step of a run (see `plbook.steps.base.StepRuntime`)."""
 
-    def __init__(self, host: StepHost, context: RunContext, timeout: float, path: str) -> None:
+    def __init__(
+        self, host: StepHost, context: RunContext, limits: tuple[float, int], path: str
+    ) -> None:
         self._host = host
         self._context = context
         self._path = path
-        self.timeout = timeout
-        self._deadline = time.monotonic() + timeout
+        self.timeout, self.output_limit = limits
+        self._deadline = time.monotonic() + self.timeout
 
     @property
     def step_path(self) -> str:
         """Give the path of the step this runtime runs (`smoke/health`)."""
         return self._path
 
-    def start_attempt(self) -> None:
-        """Start the clock of a new attempt: its deadline is `timeout` from now."""
+    def start_attempt(self, budget_end: float | None = None) -> None:
+        """Start the clock of a new attempt: `timeout` from now, and never past `budget_end`."""
         self._deadline = time.monotonic() + self.timeout
+        if budget_end is not None:
+            self._deadline = min(self._deadline, budget_end)
 
     @property
     def deadline(self) -> float:
@@ -98,9 +105,22 @@ class RunStepRuntime:
         """Give the seconds left before the attempt's deadline (never below zero)."""
         return max(0.0, self._deadline - time.monotonic())
 
-    def render(self, value: Any, *, shell: bool = False) -> Any:
-        """Give `value` with every `{{ }}` filled in from the run."""
-        return expr.render(value, self._context.names(), shell=shell)
+    def render(
+        self, value: Any, *, shell: bool = False, overrides: Mapping[str, Any] | None = None
+    ) -> Any:
+        """Give `value` with every `{{ }}` filled in from the run (`overrides` replacing names)."""
+        names = self._context.names()
+        if overrides:
+            names.update(overrides)
+        return expr.render(value, names, shell=shell)
+
+    def input_values(self) -> Mapping[str, Any]:
+        """Give the inputs of the procedure the step belongs to."""
+        return self._context.inputs
+
+    def holds_secret(self, text: str) -> bool:
+        """Tell whether text contains a secret of the run."""
+        return self._host.holds_secret(text)
 
     def env_value(self, name: str) -> Any:
         """Give the chosen environment's value `name`."""

@@ -6,6 +6,8 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
+from pydantic import ValidationError
+
 from plbook import expr
 from plbook.catalog import Catalog
 from plbook.model import Environment, Input, Procedure
@@ -14,7 +16,7 @@ from plbook.references import names_read
 from plbook.run.context import RunContext
 from plbook.run.gates import SKIPPED_ERROR, STOPPED_ERROR, Gates
 from plbook.run.journal import Recorder
-from plbook.run.options import RunOptions
+from plbook.run.options import DEFAULT_OUTPUT_LIMIT, RunOptions
 from plbook.run.plan import check_inputs, planned_entry
 from plbook.run.polling import Poll
 from plbook.run.prompts import Prompts, StepQuestion
@@ -153,11 +155,15 @@ class StepLoop:
         if "/" not in path:
             self.ask_inputs(step, context)
         kind = step.kind_contract
-        runtime = RunStepRuntime(self, context, self.timeout_of(step), path)
+        runtime = RunStepRuntime(self, context, self.limits_of(step), path)
         try:
             resolved = kind.resolve(step.spec, runtime)
         except expr.ExpressionError as error:
             return Verdict(Attempt("failed", error=f"cannot fill in a value: {error}"))
+        except StepFailed as failure:
+            return Verdict(Attempt("failed", error=str(failure)))
+        except Exception as error:  # noqa: BLE001 - a value the kind cannot take fails the step
+            return Verdict(Attempt("failed", error=f"cannot fill in a value: {_said(error)}"))
         progress.action = action = kind.action_line(resolved)
         question = self._question(path, action)
         if not self.gates.step_wanted(question):
@@ -183,7 +189,7 @@ class StepLoop:
         poll = Poll(step.retry, runtime.step_path)
         while True:
             progress.attempts += 1
-            runtime.start_attempt()
+            runtime.start_attempt(poll.deadline)
             outcome = self.attempt(step, resolved, runtime, context)
             if outcome.status != "failed" or not poll.another(progress.attempts):
                 break
@@ -210,9 +216,10 @@ class StepLoop:
             path, known.title, known.description, self.recorder.mask.text(action), known.position
         )
 
-    def timeout_of(self, step: StepBase) -> float:
-        """Give the seconds one attempt of a step may take."""
-        return float(step.timeout or self.options.default_timeout)
+    def limits_of(self, step: StepBase) -> tuple[float, int]:
+        """Give the seconds one attempt of a step may take and the bytes of output it keeps."""
+        timeout = float(step.timeout or self.options.default_timeout)
+        return timeout, step.max_output or DEFAULT_OUTPUT_LIMIT
 
     def attempt(
         self, step: StepBase, resolved: Any, runtime: RunStepRuntime, context: RunContext
@@ -224,6 +231,8 @@ class StepLoop:
             return Attempt("failed", result=failure.result, error=str(failure))
         except StepSkipped as skip:
             return Attempt("skipped", result=skip.result, error=str(skip))
+        except Exception as error:  # noqa: BLE001 - what a target or a value did fails the step
+            return Attempt("failed", error=f"the step could not run: {_said(error)}")
         names = context.names(result)
         failures = tuple(_failed_expectations(step.expectations, names))
         if failures:
@@ -261,6 +270,21 @@ class StepLoop:
     def show_output(self, path: str, line: str) -> None:
         """Show a line a step printed as it prints it, secrets masked."""
         self.recorder.console.output(path, self.recorder.mask.text(line))
+
+    def holds_secret(self, text: str) -> bool:
+        """Tell whether text contains a secret of the run in a form the mask hides."""
+        return self.recorder.mask.text(text) != text
+
+
+def _said(error: Exception) -> str:
+    """Give an unexpected error in one line: its type and its first line."""
+    if isinstance(error, ValidationError):
+        return "; ".join(
+            f"{'.'.join(str(part) for part in item['loc'])}: {item['msg']}"
+            for item in error.errors()
+        )
+    first = (str(error).strip().splitlines() or [""])[0]
+    return f"{type(error).__name__}: {first}" if first else type(error).__name__
 
 
 def _failed_expectations(expectations: list[str], names: dict[str, Any]) -> list[Failure]:

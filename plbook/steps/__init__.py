@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Annotated, Any, Literal
 from pydantic import BeforeValidator, Field, PrivateAttr, create_model, model_validator
 
 from plbook import expr
-from plbook.fields import Identifier, Name, Prose, Strict, Wait
+from plbook.fields import Identifier, Name, Prose, Size, Strict, Wait
 from plbook.steps import http, manual, message, mongo, procedure, shell, stripe
 from plbook.steps.base import StepKind
 
@@ -120,6 +120,11 @@ class StepBase(Strict):
     )
     retry: Retry | None = Field(None, description="Poll until the expectations hold.")
     timeout: Wait | None = Field(None, description="Longest the step may take.")
+    max_output: Size | None = Field(
+        None,
+        description="Most bytes of a response body, or of each output stream of a command, "
+        "the step keeps (default 10MiB).",
+    )
     on_failure: OnFailure = Field(
         default_factory=lambda: FailureGuidance.model_validate({}),
         description="abort (default), continue, or {hint, run, then}.",

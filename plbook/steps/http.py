@@ -2,19 +2,27 @@
 
 from __future__ import annotations
 
+import codecs
+import contextlib
 import json
 import re
 import shlex
+import socket
+import time
 from typing import TYPE_CHECKING, Any, Literal
+from urllib.parse import quote, urlsplit
 
 from pydantic import Field, model_validator
 
+from plbook import expr
 from plbook.fields import Strict, Wait
 from plbook.steps.base import (
+    DeadlinePassed,
     StepFailed,
     StepKind,
     StepRuntime,
     StepView,
+    before_deadline,
     resolve_model,
     with_secret_placeholders,
 )
@@ -38,6 +46,12 @@ class Spec(Strict):
     body: str | None = Field(None, description="A raw request body.")
     timeout: Wait | None = Field(None, description="How long to wait for the answer.")
     follow_redirects: bool = Field(False, description="Follow 3xx answers to their target.")
+    encode_inputs: bool = Field(
+        True,
+        description="Percent-encode each input put into the URL as one path segment or query "
+        "value, so `../admin`, `?` or `#` in an input cannot change the path or query; "
+        "false puts inputs in as written.",
+    )
 
     @model_validator(mode="after")
     def _one_body(self) -> Spec:
@@ -99,8 +113,21 @@ class HttpKind(StepKind[Spec]):
         )
 
     def resolve(self, spec: Spec, runtime: StepRuntime) -> Spec:
-        """Give the request with every `{{ }}` value filled in."""
-        return resolve_model(spec, runtime)
+        """Give the request with every `{{ }}` value filled in, inputs in the URL encoded."""
+        resolved = resolve_model(spec, runtime)
+        inputs = runtime.input_values()
+        if not spec.encode_inputs or not inputs or "inputs" not in spec.url:
+            return resolved
+        encoded = {name: quote(str(value), safe="") for name, value in inputs.items()}
+        url = str(runtime.render(spec.url, overrides={"inputs": encoded}))
+        marked = {name: "plbook-input" for name in inputs}
+        try:
+            planned_host = _host(str(runtime.render(spec.url, overrides={"inputs": marked})))
+        except expr.ExpressionError:
+            planned_host = _host(url)  # the URL computes with its inputs; the encoding still holds
+        if _host(url) != planned_host:
+            raise StepFailed(f"an input would change the host of {spec.url}; refused")
+        return resolved.model_copy(update={"url": url})
 
     def action_line(self, spec: Spec) -> str:
         """Give the curl line: the request exactly as it is made, on one line."""
@@ -112,39 +139,47 @@ class HttpKind(StepKind[Spec]):
         import httpx
 
         timeout = spec.timeout or runtime.timeout
+        client = runtime.resource(_CLIENT, _open_client)
         try:
-            response = runtime.resource(_CLIENT, _open_client).request(
+            request = client.build_request(
                 spec.method,
-                spec.url,
+                httpx.URL(spec.url).copy_merge_params(spec.params),
                 headers=spec.headers,
-                params=spec.params,
                 json=spec.json_body,
                 content=spec.body,
-                timeout=timeout,
-                follow_redirects=spec.follow_redirects,
+                timeout=min(timeout, runtime.remaining()),
             )
-        except httpx.TimeoutException:
+        except (httpx.InvalidURL, TypeError, ValueError) as error:
+            raise StepFailed(f"cannot make the request to {spec.url}: {error}") from None
+        exchange = _Exchange(client, spec, runtime)
+        started = time.monotonic()
+        try:
+            status, headers, body = before_deadline(
+                runtime, lambda: exchange.make(request), exchange.cut
+            )
+        except (DeadlinePassed, httpx.TimeoutException):
             raise StepFailed(f"no answer from {spec.url} within {timeout:g}s") from None
         except httpx.ConnectError as error:
             raise StepFailed(f"cannot connect to {spec.url}: {_reason(error)}") from None
         except httpx.HTTPError as error:
             raise StepFailed(f"{spec.method} {spec.url} failed: {_reason(error)}") from None
-        text = response.text
+        text = body.decode(_codec(headers), "replace")
         try:
-            body = json.loads(text) if text.strip() else None
+            parsed = json.loads(text) if text.strip() else None
         except ValueError:
-            body = None  # not JSON: expectations on result.json then say it was none
+            parsed = None  # not JSON: expectations on result.json then say it was none
         return {
-            "status": response.status_code,
-            "headers": {name.lower(): value for name, value in response.headers.items()},
-            "json": body,
+            "status": status,
+            "headers": headers,
+            "json": parsed,
             "text": text,
-            "elapsed_ms": round(response.elapsed.total_seconds() * 1000, 1),
+            "elapsed_ms": round((time.monotonic() - started) * 1000, 1),
         }
 
 
 KIND = HttpKind()
 _CLIENT = "http.client"
+MOST_REDIRECTS = 20
 
 
 def _open_client() -> httpx.Client:
@@ -178,6 +213,78 @@ def _open_client() -> httpx.Client:
     # Plain http never does TLS, so its transport needs no certificates to verify with.
     plain = httpx.HTTPTransport(verify=False)
     return httpx.Client(transport=TLSOnFirstUse(), mounts={"http://": plain})
+
+
+class _Exchange:
+    """One request and its redirects, read to a capped body; cut at the deadline from outside."""
+
+    def __init__(self, client: httpx.Client, spec: Spec, runtime: StepRuntime) -> None:
+        self._client = client
+        self._spec = spec
+        self._runtime = runtime
+        self._response: httpx.Response | None = None
+
+    def make(self, request: httpx.Request) -> tuple[int, dict[str, str], bytes]:
+        """Give the status, headers and body of the answer (redirects followed when asked)."""
+        origin = request.url.host
+        for _ in range(MOST_REDIRECTS + 1):
+            response = self._client.send(request, stream=True)
+            self._response = response
+            following = response.next_request if self._spec.follow_redirects else None
+            if following is None:
+                return self._read(response)
+            response.close()
+            if following.url.host != origin:
+                # httpx drops only Authorization; any header carrying a secret stays home.
+                for name in [n for n, v in following.headers.items() if self._holds_secret(v)]:
+                    del following.headers[name]
+            request = following
+        raise StepFailed(f"more than {MOST_REDIRECTS} redirects from {self._spec.url}")
+
+    def _holds_secret(self, value: str) -> bool:
+        return self._runtime.holds_secret(value)
+
+    def _read(self, response: httpx.Response) -> tuple[int, dict[str, str], bytes]:
+        """Give the answer with its decoded body, or StepFailed past the output limit."""
+        limit = self._runtime.output_limit
+        body = bytearray()
+        try:
+            for chunk in response.iter_bytes():
+                body += chunk
+                if len(body) > limit:
+                    raise StepFailed(
+                        f"the response body of {self._spec.url} is larger than {limit} bytes "
+                        "(after decoding); stopped reading it. Raise the step's max_output "
+                        "if that much is expected"
+                    )
+        finally:
+            response.close()
+        headers = {name.lower(): value for name, value in response.headers.items()}
+        return response.status_code, headers, bytes(body)
+
+    def cut(self) -> None:
+        """Cut the connection the exchange is reading from, so its thread ends now."""
+        response = self._response
+        stream = response.extensions.get("network_stream") if response is not None else None
+        sock = stream.get_extra_info("socket") if stream is not None else None
+        if sock is not None:
+            with contextlib.suppress(OSError):
+                sock.shutdown(socket.SHUT_RDWR)
+
+
+def _host(url: str) -> str:
+    return urlsplit(url).netloc
+
+
+def _codec(headers: dict[str, str]) -> str:
+    """Give the text encoding the answer names, else UTF-8."""
+    charset = re.search(r"charset=[\"']?([\w.:-]+)", headers.get("content-type", ""))
+    if charset:
+        try:
+            return codecs.lookup(charset.group(1)).name
+        except LookupError:
+            pass
+    return "utf-8"
 
 
 def _reason(error: Exception) -> str:

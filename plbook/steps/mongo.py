@@ -197,6 +197,7 @@ class MongoKind(StepKind[Spec]):
 
     def run(self, spec: Spec, runtime: StepRuntime) -> dict[str, Any]:
         """Run the operation; give its result in the shape the runbook documents."""
+        import pymongo
         from pymongo.errors import PyMongoError
 
         uri = spec.uri
@@ -208,7 +209,9 @@ class MongoKind(StepKind[Spec]):
             )
             name = spec.database or _uri_database(uri) or runtime.env_value("mongodb_database")
             database = client.get_database(name)
-            result: dict[str, Any] = _plain(_operate(spec, database))
+            # The step's deadline bounds server selection, every round trip and the cursor alike.
+            with pymongo.timeout(runtime.remaining()):
+                result: dict[str, Any] = _plain(_operate(spec, database))
             return result
         except PyMongoError as error:
             raise StepFailed(f"MongoDB {spec.operation} failed: {_first_line(error)}") from None

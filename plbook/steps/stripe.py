@@ -12,10 +12,12 @@ from pydantic import Field, model_validator
 
 from plbook.fields import Strict
 from plbook.steps.base import (
+    DeadlinePassed,
     StepFailed,
     StepKind,
     StepRuntime,
     StepView,
+    before_deadline,
     resolve_model,
     with_secret_placeholders,
 )
@@ -102,13 +104,9 @@ class StripeKind(StepKind[Spec]):
         for part in _SERVICE_PATHS.get(spec.resource, (spec.resource,)):
             service = getattr(service, part)
         try:
-            if spec.list:
-                page = service.list(dict(spec.params) or None)
-                return {
-                    "data": [item.to_dict() for item in page.data],
-                    "has_more": bool(page.has_more),
-                }
-            return {"object": service.retrieve(spec.id).to_dict()}
+            return before_deadline(runtime, lambda: _read(spec, service), lambda: None)
+        except DeadlinePassed:
+            raise StepFailed(f"no answer from the Stripe API within {runtime.timeout:g}s") from None
         except stripe_sdk.StripeError as error:
             status = f" ({error.http_status})" if error.http_status else ""
             raise StepFailed(
@@ -118,6 +116,14 @@ class StripeKind(StepKind[Spec]):
 
 
 KIND = StripeKind()
+
+
+def _read(spec: Spec, service: Any) -> dict[str, Any]:
+    """Give the list page or the object the spec asks the service for."""
+    if spec.list:
+        page = service.list(dict(spec.params) or None)
+        return {"data": [item.to_dict() for item in page.data], "has_more": bool(page.has_more)}
+    return {"object": service.retrieve(spec.id).to_dict()}
 
 
 class _OpenClient:

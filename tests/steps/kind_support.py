@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import time
-from collections.abc import Callable, Hashable
+from collections.abc import Callable, Hashable, Mapping
 from typing import Any, TypeVar
 
 from plbook import expr
@@ -27,6 +27,7 @@ class KindRuntime:
         self.secrets = secrets or {}
         self.inputs = inputs or {}
         self.timeout = timeout
+        self.output_limit = 10 * 1024 * 1024
         self.resources = Resources()
         self.answers: list[str] = []
         self.shown: list[str] = []
@@ -43,9 +44,18 @@ class KindRuntime:
     def remaining(self) -> float:
         return max(0.0, self._deadline - time.monotonic())
 
-    def render(self, value: Any, *, shell: bool = False) -> Any:
+    def render(
+        self, value: Any, *, shell: bool = False, overrides: Mapping[str, Any] | None = None
+    ) -> Any:
         names = {"inputs": self.inputs, "env": self.env, "secrets": self.secrets, "vars": {}}
+        names.update(overrides or {})
         return expr.render(value, names, shell=shell)
+
+    def input_values(self) -> Mapping[str, Any]:
+        return self.inputs
+
+    def holds_secret(self, text: str) -> bool:
+        return any(value in text for value in self.secrets.values())
 
     def env_value(self, name: str) -> Any:
         return self.env.get(name)
