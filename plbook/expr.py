@@ -18,6 +18,8 @@ from jinja2.parser import Parser
 
 from plbook.expr_limits import BoundedEnvironment, TooCostly, bounded_evaluation
 
+from plbook import shellwords
+
 CONTEXT_NAMES = ("result", "inputs", "env", "vars", "secrets", "now")
 NAMESPACES = ("inputs", "env", "vars", "secrets")
 
@@ -326,15 +328,17 @@ def _render_template(source: str, context: dict[str, Any], shell: bool) -> str:
     with _user_code_errors():
         try:
             parts: list[str] = []
+            quoting = shellwords.BARE
             for output in tree.body:
                 if not isinstance(output, nodes.Output):
                     raise _NeedsCompiler
                 for child in output.nodes:
                     if isinstance(child, nodes.TemplateData):
                         parts.append(child.data)
+                        quoting = shellwords.quote_state_after(child.data, quoting)
                         continue
                     text = str(_evaluate_tree(child, context))
-                    parts.append(shlex.quote(text) if shell else text)
+                    parts.append(shellwords.quote_in(text, quoting) if shell else text)
             return "".join(parts)
         except _NeedsCompiler:
             with bounded_evaluation():

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import time
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
 from plbook.sandbox.addresses import free_ports
+from plbook.sandbox.hostile import HostileHandler, hostile_server
 from plbook.steps.base import StepFailed
 from plbook.steps.http import KIND, Spec
 from steps.kind_support import KindRuntime
@@ -88,3 +91,96 @@ def test_one_client_serves_every_request_and_is_closed_with_the_run(
     assert not client.is_closed
     runtime.resources.close()
     assert client.is_closed
+
+
+@pytest.fixture(scope="module")
+def hostile() -> Iterator[str]:
+    with hostile_server() as base:
+        yield base
+
+
+def test_a_query_in_the_url_and_params_both_reach_the_server(
+    runtime: KindRuntime, hostile: str
+) -> None:
+    written = spec(url="{{ env.base }}/api/prompts?limit=5&page=2", params={"status": "draft"})
+    runtime.env["base"] = hostile
+    KIND.run(KIND.resolve(written, runtime), runtime)
+    received = HostileHandler.received[-1]
+    assert received["path"] == "/api/prompts"
+    assert received["query"] == "limit=5&page=2&status=draft"
+
+
+@pytest.mark.parametrize("path", ["/drip", "/drip-headers"])
+def test_a_server_dripping_bytes_fails_the_step_at_its_timeout(hostile: str, path: str) -> None:
+    runtime = KindRuntime(timeout=2)
+    started = time.monotonic()
+    with pytest.raises(StepFailed, match=r"no answer from .* within 2s"):
+        KIND.run(spec(url=hostile + path), runtime)
+    assert time.monotonic() - started < 3.5
+
+
+@pytest.mark.parametrize("path", ["/huge?bytes=50000000", "/gzip-bomb?bytes=200000000"])
+def test_a_body_past_the_output_limit_fails_the_step_without_reading_it_all(
+    runtime: KindRuntime, hostile: str, path: str
+) -> None:
+    runtime.output_limit = 1024 * 1024
+    with pytest.raises(StepFailed, match=r"larger than 1048576 bytes \(after decoding\)"):
+        KIND.run(spec(url=hostile + path), runtime)
+
+
+@pytest.mark.parametrize(
+    ("value", "path", "query"),
+    [
+        ("../../admin", "/api/users/..%2F..%2Fadmin", ""),
+        ("x?role=admin#frag", "/api/users/x%3Frole%3Dadmin%23frag", ""),
+        ("abc def", "/api/users/abc%20def", ""),
+    ],
+)
+def test_an_input_in_the_url_is_one_encoded_segment(
+    runtime: KindRuntime, hostile: str, value: str, path: str, query: str
+) -> None:
+    runtime.env["base"] = hostile
+    runtime.inputs["user"] = value
+    resolved = KIND.resolve(spec(url="{{ env.base }}/api/users/{{ inputs.user }}"), runtime)
+    KIND.run(resolved, runtime)
+    assert HostileHandler.received[-1]["path"] == path
+    assert HostileHandler.received[-1]["query"] == query
+
+
+def test_an_input_cannot_change_the_host(runtime: KindRuntime) -> None:
+    runtime.inputs["host"] = "evil.example"
+    with pytest.raises(StepFailed, match="an input would change the host"):
+        KIND.resolve(spec(url="http://{{ inputs.host }}/api"), runtime)
+    written = spec(url="http://{{ inputs.host }}/api", encode_inputs=False)
+    assert KIND.resolve(written, runtime).url == "http://evil.example/api"
+
+
+def test_a_header_holding_a_secret_is_dropped_on_a_redirect_to_another_host(
+    runtime: KindRuntime, hostile: str
+) -> None:
+    runtime.secrets["KEY"] = "key-0123456789"
+    other_host = hostile.replace("127.0.0.1", "localhost")
+    written = spec(
+        url=f"{hostile}/redirect?to={other_host}/landed",
+        headers={"X-Api-Key": "{{ secrets.KEY }}", "X-Trace": "t-1"},
+        follow_redirects=True,
+    )
+    result = KIND.run(KIND.resolve(written, runtime), runtime)
+    assert result["json"]["path"] == "/landed"
+    landed = {k.lower(): v for k, v in HostileHandler.received[-1]["headers"].items()}
+    assert "x-api-key" not in landed
+    assert landed["x-trace"] == "t-1"
+
+
+@pytest.mark.parametrize(
+    ("fields", "said"),
+    [
+        ({"url": "http://127.0.0.1:8o80/x"}, "cannot make the request"),
+        ({"url": "http://127.0.0.1:1/x", "headers": {"X-Name": "Zoë"}}, "cannot make the request"),
+    ],
+)
+def test_a_request_that_cannot_be_made_fails_the_step(
+    runtime: KindRuntime, fields: dict[str, Any], said: str
+) -> None:
+    with pytest.raises(StepFailed, match=said):
+        KIND.run(spec(**fields), runtime)
