@@ -16,9 +16,8 @@ from jinja2 import StrictUndefined, Template, TemplateSyntaxError, Undefined, no
 from jinja2.exceptions import SecurityError, UndefinedError
 from jinja2.parser import Parser
 
-from plbook.expr_limits import BoundedEnvironment, TooCostly, bounded_evaluation
-
 from plbook import shellwords
+from plbook.expr_limits import BoundedEnvironment, TooCostly, bounded_evaluation
 
 CONTEXT_NAMES = ("result", "inputs", "env", "vars", "secrets", "now")
 NAMESPACES = ("inputs", "env", "vars", "secrets")

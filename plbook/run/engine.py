@@ -25,6 +25,7 @@ from plbook.run.plan import Plan, make_plan, planned_entry
 from plbook.run.preflight import call_problems, readiness_problems
 from plbook.run.reporters import REPORTERS
 from plbook.run.runtime import tool_path
+from plbook.run.signals import exit_code_of, stop_signals_interrupt
 from plbook.run.steploop import StepLoop
 from plbook.run.terminal import Terminal
 
@@ -110,15 +111,16 @@ def _run(
     recorder.emit(_start_event(plan, run_id, path, context, options))
     status, exit_code = "interrupted", EXIT_FAILED
     try:
-        if readiness:
-            for problem in readiness:
-                terminal.console.problem(mask.text(problem))
-            status = "failed"
-        else:
-            loop.run_steps(plan.procedure, plan.steps, context, prefix="")
-            status, exit_code = _ending(loop)
-    except KeyboardInterrupt:
-        status, exit_code = "interrupted", EXIT_INTERRUPTED
+        with stop_signals_interrupt():
+            if readiness:
+                for problem in readiness:
+                    terminal.console.problem(mask.text(problem))
+                status = "failed"
+            else:
+                loop.run_steps(plan.procedure, plan.steps, context, prefix="")
+                status, exit_code = _ending(loop)
+    except KeyboardInterrupt as interrupt:
+        status, exit_code = "interrupted", exit_code_of(interrupt)
     finally:
         recorder.emit(
             {

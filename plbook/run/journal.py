@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import secrets
 from datetime import datetime, timezone
 from pathlib import Path
@@ -59,15 +60,59 @@ class Recorder:
         self.history = history
 
     def emit(self, event: dict[str, Any]) -> None:
-        """Record an event in the journal and the history, and show it; secrets masked first."""
-        masked = self.mask.data({**event, "at": timestamp()})
+        """Record an event in the journal and the history, and show it; secrets masked and long
+        text cut first."""
+        masked = excerpts(self.mask.data({**event, "at": timestamp()}))
         self.journal.write(masked)
         if self.history is not None:
             self.history.event(masked)
-        self.console.event(masked)
+        self.console.event(terminal_safe(masked))
 
     def close(self) -> None:
         """Close the journal, then wait a bounded time for the history's copy."""
         self.journal.close()
         if self.history is not None:
             self.history.close()
+
+
+FIELD_LIMIT = 64 * 1024
+"""Most characters of one text field a journal keeps: its head and tail, half each."""
+
+
+def excerpt(text: str, limit: int = FIELD_LIMIT) -> str:
+    """Give `text`, or its head and tail with a line saying how much was cut between them."""
+    if len(text) <= limit:
+        return text
+    half = limit // 2
+    cut = len(text) - 2 * half
+    said = f"[... {cut} characters cut; the first and last {half} kept ...]"
+    return f"{text[:half]}\n{said}\n{text[-half:]}"
+
+
+def excerpts(value: Any) -> Any:
+    """Give JSON-ready data with every text field longer than FIELD_LIMIT cut to an excerpt."""
+    if isinstance(value, str):
+        return excerpt(value)
+    if isinstance(value, dict):
+        return {key: excerpts(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [excerpts(item) for item in value]
+    return value
+
+
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+
+
+def terminal_safe(value: Any) -> Any:
+    """Give data with control characters in text (escape sequences) written out as `\\xNN`.
+
+    Text from targets (bodies, error messages, command output) reaches the terminal; an
+    escape sequence in it could move the cursor, rewrite lines or retitle the window.
+    """
+    if isinstance(value, str):
+        return _CONTROL.sub(lambda found: f"\\x{ord(found.group()):02x}", value)
+    if isinstance(value, dict):
+        return {key: terminal_safe(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [terminal_safe(item) for item in value]
+    return value

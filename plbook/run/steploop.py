@@ -21,6 +21,7 @@ from plbook.run.plan import check_inputs, planned_entry
 from plbook.run.polling import Poll
 from plbook.run.prompts import Prompts, StepQuestion
 from plbook.run.runtime import Resources, RunStepRuntime, tool_path
+from plbook.run.signals import interruption
 from plbook.steps import StepBase
 from plbook.steps.base import StepFailed, StepSkipped
 
@@ -123,8 +124,8 @@ class StepLoop:
             verdict = self.verdict(step, context, path, progress, index < total or "/" in path)
             if verdict.attempt.status == "failed":
                 chosen = _next_procedure(step, verdict.attempt, context)
-        except KeyboardInterrupt:
-            verdict = progress.cut_short("interrupted (Ctrl-C)")
+        except KeyboardInterrupt as interrupt:
+            verdict = progress.cut_short(interruption(interrupt))
             raise
         except Exception as error:
             # A crash keeps "interrupted": the record is finished and written, then the bug shows.
