@@ -9,7 +9,7 @@ from plbook.catalog import Catalog
 from plbook.errors import PlbookError
 from plbook.history.sink import open_history_sink
 from plbook.records import RunRecord, journal_path, read_journal, read_run
-from plbook.run.context import Masker, RunContext, secret_values
+from plbook.run.context import Masker, RunContext, secret_values, too_short_secrets
 from plbook.run.dry_run import print_plan
 from plbook.run.journal import Journal, Recorder, new_run_id
 from plbook.run.operator import audit_fields
@@ -41,8 +41,9 @@ def run_procedure(
     secrets = secret_values(plan.environment, plan.secrets)
     context = RunContext(plan.environment_name, plan.environment, plan.inputs, secrets)
     mask = Masker(secrets.values())
+    refused = too_short_secrets({n: v for n, v in secrets.items() if n in plan.secrets})
     if options.dry_run:
-        problems = plan.input_problems + plan.missing_problems
+        problems = plan.input_problems + plan.missing_problems + refused
         return _dry_run(catalog, plan, context, mask, problems, terminal)
     # In a terminal a missing input is asked for when the first step that reads it comes.
     asked_later = [] if options.interactive else plan.missing_problems
@@ -50,6 +51,7 @@ def run_procedure(
         plan.input_problems
         + asked_later
         + call_problems(plan.called, plan.steps, plan.environment, options, plan.environment_name)
+        + refused
     )
     if problems:
         raise PlbookError("\n".join(problems))
