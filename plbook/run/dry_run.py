@@ -7,7 +7,8 @@ from typing import Any
 from plbook import expr
 from plbook.catalog import Catalog
 from plbook.run.console import Console
-from plbook.run.context import Masker, RunContext
+from plbook.run.context import RunContext
+from plbook.run.masking import Masker
 from plbook.run.plan import check_inputs
 from plbook.run.runtime import Resources, RunStepRuntime
 from plbook.steps import StepBase

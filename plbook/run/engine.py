@@ -9,9 +9,10 @@ from plbook.catalog import Catalog
 from plbook.errors import PlbookError
 from plbook.history.sink import open_history_sink
 from plbook.records import RunRecord, journal_path, read_journal, read_run
-from plbook.run.context import Masker, RunContext, secret_values, too_short_secrets
+from plbook.run.context import RunContext, secret_values
 from plbook.run.dry_run import print_plan
 from plbook.run.journal import Journal, Recorder, new_run_id
+from plbook.run.masking import Masker, restored_secret_vars, too_short_secrets
 from plbook.run.operator import audit_fields
 from plbook.run.options import (
     EXIT_FAILED,
@@ -23,7 +24,7 @@ from plbook.run.options import (
 )
 from plbook.run.plan import Plan, make_plan, planned_entry
 from plbook.run.preflight import call_problems, readiness_problems
-from plbook.run.reporters import REPORTERS
+from plbook.run.reporters import REPORTERS, report_problems
 from plbook.run.runtime import tool_path
 from plbook.run.signals import exit_code_of, stop_signals_interrupt
 from plbook.run.steploop import StepLoop
@@ -42,6 +43,7 @@ def run_procedure(
     context = RunContext(plan.environment_name, plan.environment, plan.inputs, secrets)
     mask = Masker(secrets.values())
     refused = too_short_secrets({n: v for n, v in secrets.items() if n in plan.secrets})
+    refused += report_problems(options.reports)
     if options.dry_run:
         problems = plan.input_problems + plan.missing_problems + refused
         return _dry_run(catalog, plan, context, mask, problems, terminal)
@@ -62,7 +64,8 @@ def run_procedure(
         if not terminal.prompts.confirm(question):
             terminal.console.problem("not run: the run was not confirmed")
             return RunOutcome(EXIT_INTERRUPTED)
-    context.vars = {**plan.vars, **options.variables}
+    restored = restored_secret_vars(plan.vars, plan.resumed or [], secrets)
+    context.vars = {**restored, **options.variables}
     outcome = _run(catalog, plan, context, mask, terminal, options)
     _offer_next(catalog, outcome, plan, options, terminal)
     return outcome

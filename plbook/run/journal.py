@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import re
 import secrets
 from datetime import datetime, timezone
@@ -10,7 +11,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
 from plbook.run.console import Console
-from plbook.run.context import Masker
+from plbook.run.masking import Masker
 
 if TYPE_CHECKING:
     from plbook.history.sink import HistorySink
@@ -32,8 +33,11 @@ class Journal:
 
     def __init__(self, path: Path) -> None:
         self.path = path
-        path.parent.mkdir(parents=True, exist_ok=True)
-        self._file: TextIO = path.open("a", encoding="utf-8")
+        # Journals hold what targets answered: the owner's to read, as shell history is.
+        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        descriptor = os.open(path, os.O_RDWR | os.O_APPEND | os.O_CREAT, 0o600)
+        _drop_cut_line(descriptor)
+        self._file: TextIO = os.fdopen(descriptor, "a", encoding="utf-8")
 
     def write(self, event: dict[str, Any]) -> None:
         """Append one event (already masked and JSON-ready) and flush it."""
@@ -43,6 +47,21 @@ class Journal:
     def close(self) -> None:
         """Close the file."""
         self._file.close()
+
+
+def _drop_cut_line(descriptor: int) -> None:
+    """Cut a last line left half-written by a crash, so the next event starts a line of its own."""
+    end = os.lseek(descriptor, 0, os.SEEK_END)
+    if end == 0 or os.pread(descriptor, 1, end - 1) == b"\n":
+        return
+    start = end
+    while start > 0:
+        start = max(0, start - 65536)
+        newline = os.pread(descriptor, end - start, start).rfind(b"\n")
+        if newline >= 0:
+            os.ftruncate(descriptor, start + newline + 1)
+            return
+    os.ftruncate(descriptor, 0)
 
 
 class Recorder:

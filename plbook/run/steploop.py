@@ -16,6 +16,7 @@ from plbook.references import names_read
 from plbook.run.context import RunContext
 from plbook.run.gates import SKIPPED_ERROR, STOPPED_ERROR, Gates
 from plbook.run.journal import Recorder
+from plbook.run.masking import secrets_held
 from plbook.run.options import DEFAULT_OUTPUT_LIMIT, RunOptions
 from plbook.run.plan import check_inputs, planned_entry
 from plbook.run.polling import Poll
@@ -132,7 +133,13 @@ class StepLoop:
             verdict = progress.cut_short(f"plbook crashed: {type(error).__name__}: {error}")
             raise
         finally:
-            self.recorder.emit(_finished_event(step, path, verdict, started, chosen))
+            event = _finished_event(step, path, verdict, started, chosen)
+            if verdict.attempt.saved:
+                event["saved_secrets"] = {
+                    name: secrets_held(value, context.secrets)
+                    for name, value in verdict.attempt.saved.items()
+                }
+            self.recorder.emit(event)
         if verdict.attempt.status != "failed":
             return True
         self.failed = True

@@ -11,6 +11,7 @@ from pathlib import Path
 
 from plbook.fields import format_duration
 from plbook.records import RunRecord, StepRecord, failure_lines
+from plbook.run.reporters.files import write_replacing
 from plbook.steps import STEP_KINDS
 
 SYMBOLS = {
@@ -161,5 +162,4 @@ def write_evidence(run: RunRecord, directory: Path) -> Path:
         if not path.exists() or f"`{run.run_id}`" in path.read_text(encoding="utf-8"):
             break
         number += 1
-    path.write_text(evidence_markdown(run), encoding="utf-8")
-    return path
+    return write_replacing(path, evidence_markdown(run))

@@ -6,13 +6,10 @@ import json
 from pathlib import Path
 
 from plbook.records import RunRecord, run_data
+from plbook.run.reporters.files import write_replacing
 
 
 def write_json_report(run: RunRecord, path: Path) -> Path:
     """Write the run as indented JSON; give the path written."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(
-        json.dumps(run_data(run), indent=2, ensure_ascii=False, default=str) + "\n",
-        encoding="utf-8",
-    )
-    return path
+    text = json.dumps(run_data(run), indent=2, ensure_ascii=False, default=str) + "\n"
+    return write_replacing(path, text)

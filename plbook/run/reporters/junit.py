@@ -15,6 +15,7 @@ from pathlib import Path
 from xml.etree import ElementTree
 
 from plbook.records import RunRecord, StepRecord, failure_lines
+from plbook.run.reporters.files import write_replacing
 
 
 def leaf_steps(run: RunRecord) -> list[StepRecord]:
@@ -117,6 +118,4 @@ def _details(step: StepRecord) -> str:
 
 def write_junit(run: RunRecord, path: Path) -> Path:
     """Write the run as JUnit XML; give the path written."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(junit_xml(run), encoding="utf-8")
-    return path
+    return write_replacing(path, junit_xml(run))
