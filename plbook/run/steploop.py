@@ -15,7 +15,7 @@ from plbook.records import Attempt, Failure
 from plbook.references import names_read
 from plbook.run.context import RunContext
 from plbook.run.gates import SKIPPED_ERROR, STOPPED_ERROR, Gates
-from plbook.run.journal import Recorder
+from plbook.run.journal import Recorder, terminal_safe
 from plbook.run.masking import secrets_held
 from plbook.run.options import DEFAULT_OUTPUT_LIMIT, RunOptions
 from plbook.run.plan import check_inputs, planned_entry
@@ -273,11 +273,11 @@ class StepLoop:
 
     def show_message(self, text: str) -> None:
         """Show a rendered message, secrets masked."""
-        self.recorder.console.message(self.recorder.mask.text(text))
+        self.recorder.console.message(terminal_safe(self.recorder.mask.text(text)))
 
     def show_output(self, path: str, line: str) -> None:
         """Show a line a step printed as it prints it, secrets masked."""
-        self.recorder.console.output(path, self.recorder.mask.text(line))
+        self.recorder.console.output(path, terminal_safe(self.recorder.mask.text(line)))
 
     def holds_secret(self, text: str) -> bool:
         """Tell whether text contains a secret of the run in a form the mask hides."""

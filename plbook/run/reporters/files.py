@@ -14,13 +14,16 @@ def _nearest_existing(path: Path) -> Path:
     return Path(".")
 
 
-def _folder_problem(folder: Path, option: str) -> str | None:
+def _folder_problem(folder: Path, option: str, given: Path) -> str | None:
     """Give why files cannot be made in `folder` (made if missing), or None."""
     existing = _nearest_existing(folder)
     if not existing.is_dir():
-        return f"{option} {folder}: {existing} is a file, not a folder; choose another place"
-    if not os.access(existing, os.W_OK | os.X_OK):
-        return f"{option} {folder}: cannot write in {existing}; choose a place you can write to"
+        return f"{option} {given}: {existing} is a file, not a folder; choose another place"
+    try:
+        # Trying is the one sure test: permissions, a read-only mount, root, a pseudo-filesystem.
+        tempfile.TemporaryFile(dir=existing).close()
+    except OSError:
+        return f"{option} {given}: cannot write in {existing}; choose a place you can write to"
     return None
 
 
@@ -28,14 +31,14 @@ def file_problem(path: Path, option: str) -> str | None:
     """Give why a report file cannot be written at `path`, or None."""
     if path.is_dir():
         return f"{option} {path}: that is a folder; give a file name such as {path / 'report'}"
-    return _folder_problem(path.parent, option)
+    return _folder_problem(path.parent, option, path)
 
 
 def folder_problem(path: Path, option: str) -> str | None:
     """Give why report files cannot be written under the folder `path`, or None."""
     if path.exists() and not path.is_dir():
         return f"{option} {path}: that is a file; give a folder (it is made if missing)"
-    return _folder_problem(path, option)
+    return _folder_problem(path, option, path)
 
 
 def write_replacing(path: Path, text: str) -> Path:

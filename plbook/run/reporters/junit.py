@@ -9,6 +9,7 @@ is not a testcase: its failing leaf is, so CI shows each failure once.
 from __future__ import annotations
 
 import json
+import re
 import socket
 from datetime import datetime, timezone
 from pathlib import Path
@@ -61,6 +62,9 @@ def junit_xml(run: RunRecord) -> str:
         _testcase(suite, run.procedure, step)
     ElementTree.SubElement(suite, "system-out").text = _results(cases)
     ElementTree.SubElement(suite, "system-err")
+    for element in suite.iter():
+        element.text = _xml_safe(element.text)
+        element.attrib = {name: _xml_safe(value) or "" for name, value in element.attrib.items()}
     ElementTree.indent(suite)
     return (
         '<?xml version="1.0" encoding="utf-8"?>\n' + ElementTree.tostring(suite, "unicode") + "\n"
@@ -114,6 +118,17 @@ def _message(step: StepRecord) -> str:
 def _details(step: StepRecord) -> str:
     lines = [f"action: {step.action}"] if step.action else []
     return "\n".join(lines + failure_lines(step))
+
+
+# What XML 1.0 cannot hold even escaped: most control characters, surrogates, U+FFFE and U+FFFF.
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+
+
+def _xml_safe(text: str | None) -> str | None:
+    """Give text with the characters XML cannot hold written out as `\\xNN`, so CI can parse it."""
+    if text is None:
+        return None
+    return _NOT_XML.sub(lambda found: f"\\x{ord(found.group()):02x}", text)
 
 
 def write_junit(run: RunRecord, path: Path) -> Path:
