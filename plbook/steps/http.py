@@ -9,6 +9,8 @@ import re
 import shlex
 import socket
 import time
+import zlib
+from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any, Literal
 from urllib.parse import quote, urlsplit
 
@@ -249,7 +251,7 @@ class _Exchange:
         limit = self._runtime.output_limit
         body = bytearray()
         try:
-            for chunk in response.iter_bytes():
+            for chunk in _decoded_chunks(response):
                 body += chunk
                 if len(body) > limit:
                     raise StepFailed(
@@ -270,6 +272,38 @@ class _Exchange:
         if sock is not None:
             with contextlib.suppress(OSError):
                 sock.shutdown(socket.SHUT_RDWR)
+
+
+INFLATED_PIECE = 1024 * 1024
+"""Most bytes one piece of a compressed body inflates to at once, so a bomb is seen early."""
+
+
+def _decoded_chunks(response: httpx.Response) -> Iterator[bytes]:
+    """Give the body in decoded pieces; gzip and deflate a megabyte at most at a time.
+
+    httpx inflates each network read whole, and a 64 KiB read of a gzip bomb is 64 MB.
+    """
+    encoding = response.headers.get("content-encoding", "").strip().lower()
+    if encoding not in ("gzip", "x-gzip", "deflate"):
+        yield from response.iter_bytes()
+        return
+    inflater = zlib.decompressobj(31 if "gzip" in encoding else 15)
+    started = False
+    for raw in response.iter_raw():
+        pending = raw
+        while pending:
+            try:
+                piece = inflater.decompress(pending, INFLATED_PIECE)
+            except zlib.error as error:
+                if started or encoding != "deflate":
+                    message = f"the {encoding} body of {response.url} is corrupt: {error}"
+                    raise StepFailed(message) from None
+                # Some servers send "deflate" without its zlib header, as httpx also allows.
+                inflater, started = zlib.decompressobj(-15), True
+                continue
+            started = True
+            yield piece
+            pending = inflater.unconsumed_tail
 
 
 def _host(url: str) -> str:

@@ -184,3 +184,8 @@ def test_a_request_that_cannot_be_made_fails_the_step(
 ) -> None:
     with pytest.raises(StepFailed, match=said):
         KIND.run(spec(**fields), runtime)
+
+
+def test_a_gzip_body_within_the_limit_is_decoded_whole(runtime: KindRuntime, hostile: str) -> None:
+    result = KIND.run(spec(url=f"{hostile}/gzip-bomb?bytes=3000000"), runtime)
+    assert result["text"] == "\0" * 3_000_000
