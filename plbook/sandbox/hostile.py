@@ -28,6 +28,8 @@ class HostileHandler(BaseHTTPRequestHandler):
     """Answers as a slow, huge or deceitful target, by path."""
 
     protocol_version = "HTTP/1.1"
+    # Headers and body go out in writes of their own; with Nagle on, each waits for an ACK.
+    disable_nagle_algorithm = True
     received: list[dict[str, Any]] = []
 
     def do_GET(self) -> None:  # noqa: N802 - the stdlib's name

@@ -10,10 +10,9 @@ pymongo, stripe...) inside `run()` or the function that opens its resource, so t
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable, Hashable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, ClassVar, Generic, Protocol, TypeVar, cast
+from typing import Any, ClassVar, Generic, Protocol, TypeVar
 
 from pydantic import BaseModel
 
@@ -22,7 +21,6 @@ from plbook import expr
 SpecT = TypeVar("SpecT")
 ModelT = TypeVar("ModelT", bound=BaseModel)
 ResourceT = TypeVar("ResourceT")
-ResultT = TypeVar("ResultT")
 UNATTENDED = "unattended"
 """The answer to a manual step when nobody is there to give one (`plbook verify`)."""
 
@@ -191,38 +189,6 @@ class StepKind(Generic[SpecT]):
     def readiness_problems(self, spec: SpecT, environment: Mapping[str, Any]) -> list[str]:
         """Give what this environment lacks for a spec to run (checked before step 1)."""
         return []
-
-
-def before_deadline(
-    runtime: StepRuntime, work: Callable[[], ResultT], give_up: Callable[[], None]
-) -> ResultT:
-    """Give what `work()` gives, unless the attempt's deadline comes first (then DeadlinePassed).
-
-    Client libraries bound each read, not a whole exchange, so a server that drips a byte at a
-    time would hold a step for ever; the work runs in a helper thread that the step stops
-    waiting for at the deadline, and `give_up()` then cuts the connection it is blocked on.
-    """
-    outcome: dict[str, Any] = {}
-
-    def do_work() -> None:
-        try:
-            outcome["value"] = work()
-        except BaseException as error:  # noqa: BLE001 - handed over to the step's own thread
-            outcome["error"] = error
-
-    thread = threading.Thread(target=do_work, name="plbook-step", daemon=True)
-    thread.start()
-    thread.join(runtime.remaining())
-    if thread.is_alive():
-        give_up()
-        raise DeadlinePassed()
-    if "error" in outcome:
-        raise outcome["error"]
-    return cast(ResultT, outcome["value"])
-
-
-class DeadlinePassed(Exception):
-    """The attempt's deadline came before the work was done."""
 
 
 def resolve_model(spec: ModelT, runtime: StepRuntime) -> ModelT:

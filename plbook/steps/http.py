@@ -19,15 +19,14 @@ from pydantic import Field, model_validator
 from plbook import expr
 from plbook.fields import Strict, Wait
 from plbook.steps.base import (
-    DeadlinePassed,
     StepFailed,
     StepKind,
     StepRuntime,
     StepView,
-    before_deadline,
     resolve_model,
     with_secret_placeholders,
 )
+from plbook.steps.deadline import DeadlinePassed, before_deadline
 
 if TYPE_CHECKING:
     import httpx

@@ -12,15 +12,14 @@ from pydantic import Field, model_validator
 
 from plbook.fields import Strict
 from plbook.steps.base import (
-    DeadlinePassed,
     StepFailed,
     StepKind,
     StepRuntime,
     StepView,
-    before_deadline,
     resolve_model,
     with_secret_placeholders,
 )
+from plbook.steps.deadline import DeadlinePassed, before_deadline
 
 Resource = Literal[
     "webhook_endpoints", "subscriptions", "customers", "events", "checkout_sessions", "invoices"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Iterator
 from typing import Any
@@ -189,3 +190,21 @@ def test_a_request_that_cannot_be_made_fails_the_step(
 def test_a_gzip_body_within_the_limit_is_decoded_whole(runtime: KindRuntime, hostile: str) -> None:
     result = KIND.run(spec(url=f"{hostile}/gzip-bomb?bytes=3000000"), runtime)
     assert result["text"] == "\0" * 3_000_000
+
+
+def test_the_deadline_holds_outside_the_main_thread_too(hostile: str) -> None:
+    runtime = KindRuntime(timeout=2)
+    failures: list[str] = []
+
+    def request() -> None:
+        try:
+            KIND.run(spec(url=hostile + "/drip"), runtime)
+        except StepFailed as failure:
+            failures.append(str(failure))
+
+    started = time.monotonic()
+    worker = threading.Thread(target=request)
+    worker.start()
+    worker.join(10)
+    assert time.monotonic() - started < 3.5
+    assert failures == [f"no answer from {hostile}/drip within 2s"]
