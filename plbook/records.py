@@ -102,7 +102,6 @@ class RunRecord:
     finished_at: str
     duration_ms: int
     counts: Mapping[str, int]
-    problems: tuple[str, ...]
     next_procedure: str | None
     vars: Mapping[str, Any]
     journal: str | None
@@ -202,7 +201,6 @@ def run_from_events(events: list[dict[str, Any]]) -> RunRecord:
         finished_at=end,
         duration_ms=_active_milliseconds(events),
         counts={status: sum(1 for s in steps if s.status == status) for status in STATUSES},
-        problems=tuple(finished.get("problems", ())) if finished else (),
         next_procedure=finished.get("next_procedure") if finished else None,
         vars=finished.get("vars", {}) if finished else {},
         journal=started.get("journal"),

@@ -92,16 +92,18 @@ def _verify_one(
         if holder is not None:
             return Verification(procedure_id, "already", run_id=holder, note=note)
     output = io.StringIO()
-    outcome = run_procedure(
-        catalog, procedure_id, replace(options, run_id=run_id), Terminal(output, io.StringIO())
-    )
+    try:
+        outcome = run_procedure(
+            catalog, procedure_id, replace(options, run_id=run_id), Terminal(output, io.StringIO())
+        )
+    except PlbookError as cannot_start:  # a tool or secret missing: no run, say why
+        return Verification(procedure_id, "failed", note=_short(str(cannot_start)))
     record = outcome.record
     verdict = "passed" if outcome.exit_code == EXIT_PASSED else "failed"
     if record is None:
         return Verification(procedure_id, verdict, note=output.getvalue().strip()[:200])
     failed = (step for step in record.steps if step.status == "failed")
     why = next((f"{step.path}: {line}" for step in failed for line in failure_lines(step)), "")
-    why = why or "; ".join(record.problems)
     detail = f"{record.counts['skipped']} skipped" if record.counts["skipped"] else ""
     return Verification(
         procedure_id,

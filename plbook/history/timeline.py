@@ -106,7 +106,6 @@ def _describe(event: dict[str, Any]) -> list[str]:
         return [indent + line for line in _step_verdict(event)]
     if kind == "run-finished":
         lines = [f"finished: {event.get('status')} (exit {event.get('exit_code')})"]
-        lines += [f"problem: {p}" for p in event.get("problems", [])]
         if event.get("next_procedure"):
             lines.append(f"next: plbook run {event['next_procedure']}")
         return lines

@@ -57,9 +57,12 @@ def run_procedure(
     )
     if problems:
         raise PlbookError("\n".join(problems))
+    # A missing tool or secret is a call that cannot run: exit 2 before any journal exists.
     readiness = _readiness(plan, context, tool_path(plan.environment))
+    if readiness:
+        raise PlbookError("\n".join(mask.text(problem) for problem in readiness))
     # The question comes after the preflight: nobody confirms a run that cannot start.
-    if not readiness and plan.environment.confirm and options.interactive:
+    if plan.environment.confirm and options.interactive:
         question = f"Run '{plan.procedure.id}' against {plan.environment_name}?"
         if not terminal.prompts.confirm(question):
             terminal.console.problem("not run: the run was not confirmed")
@@ -112,18 +115,12 @@ def _run(
     recorder = Recorder(journal, mask, terminal.console, history)
     loop = StepLoop(catalog, options, recorder, terminal.prompts, plan.environment)
     loop.askable = {name: plan.procedure.inputs[name] for name in plan.missing_inputs}
-    readiness = _readiness(plan, context, loop.path)
     recorder.emit(_start_event(plan, run_id, path, context, options))
     status, exit_code = "interrupted", EXIT_FAILED
     try:
         with stop_signals_interrupt():
-            if readiness:
-                for problem in readiness:
-                    terminal.console.problem(mask.text(problem))
-                status = "failed"
-            else:
-                loop.run_steps(plan.procedure, plan.steps, context, prefix="")
-                status, exit_code = _ending(loop)
+            loop.run_steps(plan.procedure, plan.steps, context, prefix="")
+            status, exit_code = _ending(loop)
     except KeyboardInterrupt as interrupt:
         status, exit_code = "interrupted", exit_code_of(interrupt)
     finally:
@@ -132,7 +129,6 @@ def _run(
                 "event": "run-finished",
                 "status": status,
                 "exit_code": exit_code,
-                "problems": readiness,
                 "next_procedure": loop.next_procedure,
                 "also_procedures": loop.next_procedures[1:],
                 "vars": context.vars,

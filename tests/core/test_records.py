@@ -45,7 +45,6 @@ def journal(run_id: str, *, finished: bool, at: str = "2026-01-01T10:00:00.000+0
                 "event": "run-finished",
                 "status": "failed",
                 "exit_code": 1,
-                "problems": [],
                 "next_procedure": None,
                 "vars": {},
                 "at": "2026-01-01T10:00:02.000+00:00",

@@ -189,13 +189,16 @@ steps:
 """,
     )
     finished = runbook.run("needs")
-    assert finished.code == 1
-    assert finished.report["problems"] == [
+    # A run that cannot start is a call problem: exit 2, every problem at once, no record.
+    assert finished.code == 2
+    assert finished.stderr.splitlines() == [
         "tool 'no-such-tool-plbook' is not on PATH; install it before running",
         "secret RAILWAY_TOKEN is not set; export RAILWAY_TOKEN=... (it is read from the "
         "environment variable)",
     ]
-    assert finished.step("touch")["status"] == "not_run"
+    assert "Traceback" not in finished.stderr
+    assert not list((runbook.directory / ".plbook").rglob("*.jsonl"))
+    assert not (runbook.directory / "report.json").exists()
     assert not (runbook.directory / "ran.txt").exists()
 
 

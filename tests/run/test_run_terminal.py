@@ -302,7 +302,7 @@ steps:
 """,
     )
     session = _session(runbook, "needs-tool", "--env", "production")
-    assert session.finish() == 1
+    assert session.finish() == 2
     assert "tool 'no-such-tool-plbook' is not on PATH" in session.output
     assert "against production?" not in session.output
 

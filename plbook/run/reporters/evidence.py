@@ -54,8 +54,6 @@ def evidence_markdown(run: RunRecord) -> str:
         lines.append(f"- Next procedure: `plbook run {run.next_procedure}`")
     for also in run.also_procedures:
         lines.append(f"- Also suggested: `plbook run {also}`")
-    for problem in run.problems:
-        lines.append(f"- Not started: {problem}")
     lines += ["", "| Step | Title | Result |", "|---|---|---|"]
     for step in run.steps:
         lines.append(f"| `{step.path}` | {_cell(step.title)} | {SYMBOLS[step.status]} |")
