@@ -54,6 +54,7 @@ class StepHost(Protocol):
 
     resources: Resources
     path: str
+    evidence_folder: Path
 
     def ask_manual(self, instruction: str, path: str) -> str:
         """Give pass, fail or skip for the manual instruction of the step at `path`."""
@@ -133,6 +134,11 @@ class RunStepRuntime:
     def resource(self, key: Hashable, open_resource: Callable[[], ResourceT]) -> ResourceT:
         """Give the run's resource under `key`, opened on first use and closed at the end."""
         return self._host.resources.get(key, open_resource)
+
+    def evidence_path(self, name: str) -> Path:
+        """Give where the step saves a file kept with the run's evidence."""
+        self._host.evidence_folder.mkdir(parents=True, exist_ok=True)
+        return self._host.evidence_folder / f"{self._path.replace('/', '--')}-{name}"
 
     def subprocess_environment(self) -> dict[str, str]:
         """Give the environment variables a subprocess runs with."""

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from pydantic import ValidationError
@@ -68,10 +69,13 @@ class StepLoop:
     """Required inputs not given, asked for when the first step that reads them comes."""
     gates: Gates = field(init=False)
     _questions: dict[str, StepQuestion] = field(default_factory=dict)
+    evidence_folder: Path = field(default_factory=Path)
 
     def __post_init__(self) -> None:
         self.path = tool_path(self.environment)
         self.gates = Gates(self.options, self.prompts, self.recorder)
+        # Files steps keep (screenshots) sit beside the journal, in a folder named as the run.
+        self.evidence_folder = self.recorder.journal.path.with_suffix("")
 
     @property
     def next_procedure(self) -> str | None:

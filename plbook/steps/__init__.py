@@ -13,7 +13,7 @@ from pydantic import BeforeValidator, Field, PrivateAttr, create_model, model_va
 
 from plbook import expr
 from plbook.fields import Identifier, Name, Prose, Size, Strict, Wait
-from plbook.steps import http, manual, message, mongo, procedure, shell, stripe
+from plbook.steps import browser, http, manual, message, mongo, procedure, shell, stripe
 from plbook.steps.base import StepKind
 
 STEP_KINDS: dict[str, StepKind[Any]] = {
@@ -24,6 +24,7 @@ STEP_KINDS: dict[str, StepKind[Any]] = {
         http.KIND,
         mongo.KIND,
         stripe.KIND,
+        browser.KIND,
         procedure.KIND,
         message.KIND,
     )

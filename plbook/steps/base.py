@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Hashable, Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, ClassVar, Generic, Protocol, TypeVar
 
 from pydantic import BaseModel
@@ -104,6 +105,13 @@ class StepRuntime(Protocol):
         """Give the run's resource under `key`, opened by `open_resource` on first use.
 
         The run closes it at its end: a context manager is exited, else its `close()` called.
+        """
+
+    def evidence_path(self, name: str) -> Path:
+        """Give where the step saves a file kept with the run's evidence (a screenshot).
+
+        The folder exists; the file name joins the step's path and `name`, so `name` should be
+        the kind's own word or the author's, never a filled-in value.
         """
 
     def subprocess_environment(self) -> dict[str, str]:

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import os
+import tempfile
 import time
 from collections.abc import Callable, Hashable, Mapping
+from pathlib import Path
 from typing import Any, TypeVar
 
 from plbook import expr
@@ -36,6 +38,7 @@ class KindRuntime:
         self.nested_passes = True
         self.opened: dict[Hashable, Any] = {}
         self._deadline = time.monotonic() + timeout
+        self.evidence_folder = Path(tempfile.mkdtemp(prefix="plbook-kind-"))
 
     @property
     def deadline(self) -> float:
@@ -67,6 +70,9 @@ class KindRuntime:
         opened = self.resources.get(key, open_resource)
         self.opened.setdefault(key, opened)
         return opened
+
+    def evidence_path(self, name: str) -> Path:
+        return self.evidence_folder / f"step-{name}"
 
     def subprocess_environment(self) -> dict[str, str]:
         return dict(os.environ)
