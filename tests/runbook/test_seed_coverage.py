@@ -162,3 +162,117 @@ def test_pages_keep_the_heading_text(seed_map: SeedMap) -> None:
         if heading not in page.read_text(encoding="utf-8"):
             lost.append(f"{key}: '{heading}' is not in {entry['page']}")
     assert not lost, "page sections that lost their heading:\n" + "\n".join(lost)
+
+
+SEED_CRITERIA = ROOT / "tests" / "data" / "seed-criteria.yaml"
+SMOKE_TESTS = "Post-Deployment Smoke Tests > Test Execution Order > "
+MOST_MANUAL_CRITERIA = 2
+_PASS_IF = re.compile(r"^\s*(?:#\s*)?(?:\*\*)?PASS if(?:\*\*)?:\s*$")
+_CRITERION = re.compile(r"^\s*(?:#\s*)?- +(.+?)\s*$")
+
+
+def pass_criteria(text: str) -> dict[str, list[str]]:
+    """Give the "PASS if" criteria of each smoke test of the seed, under its heading key.
+
+    The health check writes them as comments in its code block (`# - Status code: 200`), the
+    other tests as a bullet list after `**PASS if**:`.
+    """
+    found: dict[str, list[str]] = {}
+    keys = seed_headings(text)
+    lines = text.splitlines()
+    heading_lines = [i for i, line in enumerate(lines) if _HEADING.match(line)]
+    collecting: list[str] | None = None
+    for number, line in enumerate(lines):
+        if _PASS_IF.match(line):
+            # The heading this line falls under: the last heading line above it that is a key.
+            above = [i for i in heading_lines if i < number]
+            key = _heading_key_at(lines, above, keys)
+            collecting = found.setdefault(key, [])
+            continue
+        criterion = _CRITERION.match(line) if collecting is not None else None
+        if criterion and collecting is not None:
+            collecting.append(criterion.group(1))
+        else:
+            collecting = None
+    return {key: values for key, values in found.items() if key.startswith(SMOKE_TESTS)}
+
+
+def _heading_key_at(lines: list[str], above: list[int], keys: list[str]) -> str:
+    """Give the key of the nearest heading above whose text ends a key of the seed."""
+    for index in reversed(above):
+        heading = _HEADING.match(lines[index])
+        title = heading.group(2) if heading else ""
+        matching = [key for key in keys if key.endswith(title)]
+        if matching:
+            return matching[0]
+    return ""
+
+
+@pytest.fixture(scope="module")
+def criteria_table() -> dict[str, object]:
+    return yaml.safe_load(SEED_CRITERIA.read_text(encoding="utf-8"))
+
+
+@pytest.fixture(scope="module")
+def seed_criteria() -> dict[str, list[str]]:
+    return pass_criteria(SEED.read_text(encoding="utf-8"))
+
+
+def _step_of(reference: str) -> dict[str, object] | None:
+    procedure_id, _, fragment = reference.partition("#")
+    path = PROCEDURES / f"{procedure_id}.yaml"
+    if not path.is_file() or not fragment.startswith("step-"):
+        return None
+    document = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    wanted = fragment.removeprefix("step-")
+    return next((s for s in document.get("steps", []) if s.get("id") == wanted), None)
+
+
+def test_the_seed_has_27_pass_criteria_in_six_smoke_tests(seed_criteria) -> None:
+    assert len(seed_criteria) == 6
+    assert sum(len(found) for found in seed_criteria.values()) == 27
+
+
+def test_every_pass_criterion_has_a_checking_step(seed_criteria, criteria_table) -> None:
+    table = criteria_table["criteria"]
+    unchecked = [
+        f"{key} > {criterion}"
+        for key, found in seed_criteria.items()
+        for criterion in found
+        if criterion not in table.get(key, {})
+    ]
+    assert not unchecked, "PASS criteria with no checking step in seed-criteria.yaml:\n" + (
+        "\n".join(unchecked)
+    )
+
+
+def test_every_criteria_entry_is_a_seed_criterion(seed_criteria, criteria_table) -> None:
+    stale = [
+        f"{key} > {criterion}"
+        for key, mapped in criteria_table["criteria"].items()
+        for criterion in mapped
+        if criterion not in seed_criteria.get(key, [])
+    ]
+    assert not stale, "seed-criteria.yaml entries that are not seed criteria:\n" + "\n".join(stale)
+
+
+def test_every_checking_step_exists_and_checks(criteria_table) -> None:
+    allowed_manual = criteria_table["manual_steps"]
+    problems = []
+    for key, mapped in criteria_table["criteria"].items():
+        for criterion, reference in mapped.items():
+            step = _step_of(reference)
+            if step is None:
+                problems.append(f"{criterion}: no step {reference}")
+            elif "manual" in step and reference not in allowed_manual:
+                problems.append(f"{criterion}: {reference} is a manual step; automate it")
+    assert not problems, "\n".join(problems)
+
+
+def test_at_most_two_criteria_stay_manual_and_their_pages_say_why(criteria_table) -> None:
+    manual = criteria_table["manual_steps"]
+    assert len(manual) <= MOST_MANUAL_CRITERIA
+    for reference in manual:
+        step = _step_of(reference)
+        assert step is not None and "manual" in step, reference
+        assert str(step.get("description", "")).startswith("Stays a manual step:"), reference
