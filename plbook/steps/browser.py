@@ -383,6 +383,10 @@ class Visit:
         try:
             steps[action.verb](getattr(action, action.verb))
         except TimeoutError:
+            if self.runtime.remaining() < 0.05:
+                # The step's own timeout cut the wait short: say so, not the wait's limit.
+                timeout = _seconds(self.runtime.timeout)
+                raise StepFailed(f"the step's timeout of {timeout} ran out") from None
             raise StepFailed(_timeout_words(action, self.page.url)) from None
         self._check_status()
 
@@ -449,10 +453,14 @@ def _timeout_words(action: Action, url: str) -> str:
             return f"still loading after {after}: '{wait.gone}' is still shown"
         if wait.url is not None:
             return f"the page did not reach {wait.url} within {after}; it is at {url}"
-        what = f"'{wait.text}'" if wait.text is not None else _target_words(Target(role=wait.role))
+        what = (
+            f"'{wait.text}'"
+            if wait.text is not None
+            else _target_words(Target(role=wait.role, name=wait.name))
+        )
         return f"{what} did not appear within {after}"
     if action.click is not None:
-        return f"found no {_target_words(action.click)} to click"
+        return f"found nothing to click: {_target_words(action.click)}"
     if action.fill is not None:
         return f"found no field '{action.fill.label or action.fill.placeholder}' to type into"
     return f"{action.verb} did not finish within the step's timeout"
