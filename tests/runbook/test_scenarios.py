@@ -75,3 +75,25 @@ def test_troubleshoot_quota_desync_finds_free_users_over_their_quota(sandbox):
     assert outcome.exit_code == 1, outcome.output[-4000:]
     failed = [line.split()[1] for line in outcome.output.splitlines() if line.startswith("FAIL ")]
     assert {"free-users-over-quota", "pro-without-subscription"} <= set(failed)
+
+
+@pytest.mark.browser
+@pytest.mark.faults("dashboard-stuck-loading")
+def test_a_stuck_history_page_fails_the_history_step_showing_the_loading_state(sandbox, tmp_path):
+    outcome = plbook_run("smoke-test-dashboard-history", "--report", str(tmp_path / "r.json"))
+    assert outcome.exit_code == 1, outcome.output[-4000:]
+    steps = {s["path"]: s for s in json.loads((tmp_path / "r.json").read_text())["steps"]}
+    history = steps["history-page"]
+    assert history["status"] == "failed"
+    assert "still loading after 2 s" in history["error"]
+    assert "Loading your saved prompts…" in history["result"]["text"]
+    assert steps["log-in"]["status"] == "passed"  # the rest of the dashboard works
+
+
+@pytest.mark.browser
+@pytest.mark.faults("bad-dashboard-deploy")
+def test_a_broken_dashboard_deployment_fails_the_browser_checks_naming_the_500(sandbox):
+    outcome = plbook_run("smoke-test-dashboard-history")
+    assert outcome.exit_code == 1, outcome.output[-4000:]
+    assert "FAIL log-in" in outcome.output
+    assert f"the page answered 500 Internal Server Error: {sandbox.dashboard_url}/" in outcome.output
