@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from plbook import expr
@@ -23,6 +24,7 @@ class _NothingRuns:
     def __init__(self) -> None:
         self.resources = Resources()
         self.path = ""
+        self.evidence_folder = Path()  # a dry run saves nothing
 
     def ask_manual(self, instruction: str, path: str) -> str:
         return "skip"

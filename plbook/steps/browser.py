@@ -142,7 +142,7 @@ def _seconds(value: float) -> str:
     return f"{value:g} s"
 
 
-def _target_words(target: Target) -> str:
+def _target_words(target: Target | WaitFor) -> str:
     if target.role is None:
         return f"'{target.text}'"
     return f"the {target.role} '{target.name}'" if target.name else f"the {target.role}"
@@ -156,7 +156,7 @@ def _wait_words(wait: WaitFor) -> str:
     elif wait.url is not None:
         condition = f"the address matches {wait.url}"
     else:
-        condition = f"{_target_words(Target(role=wait.role, name=wait.name))} appears"
+        condition = f"{_target_words(wait)} appears"
     return f"wait until {condition} (at most {_seconds(wait.timeout)})"
 
 
@@ -245,11 +245,13 @@ class BrowserKind(StepKind[Spec]):
         browser = runtime.resource(
             (_BROWSER, executable), lambda: RunBrowser(executable, runtime.remaining())
         ).browser
-        viewport = spec.viewport or Viewport()
+        viewport = spec.viewport or Viewport.model_validate({})
         context = browser.new_context(viewport={"width": viewport.width, "height": viewport.height})
         try:
             if spec.cookies:
-                cookies = [{"name": k, "value": v, "url": spec.url} for k, v in spec.cookies.items()]
+                cookies = [
+                    {"name": k, "value": v, "url": spec.url} for k, v in spec.cookies.items()
+                ]
                 context.add_cookies(cookies)  # type: ignore[arg-type]
             visit = Visit(context.new_page(), runtime, started)
             try:
@@ -305,7 +307,9 @@ class RunBrowser:
         except Error as error:
             self._playwright.stop()
             first = str(error).splitlines()[0]
-            raise StepFailed(f"cannot start Chromium ({executable or 'Playwright'}): {first}")
+            raise StepFailed(
+                f"cannot start Chromium ({executable or 'Playwright'}): {first}"
+            ) from None
 
     def close(self) -> None:
         """Close the browser, then Playwright."""
@@ -453,11 +457,7 @@ def _timeout_words(action: Action, url: str) -> str:
             return f"still loading after {after}: '{wait.gone}' is still shown"
         if wait.url is not None:
             return f"the page did not reach {wait.url} within {after}; it is at {url}"
-        what = (
-            f"'{wait.text}'"
-            if wait.text is not None
-            else _target_words(Target(role=wait.role, name=wait.name))
-        )
+        what = _target_words(wait)
         return f"{what} did not appear within {after}"
     if action.click is not None:
         return f"found nothing to click: {_target_words(action.click)}"

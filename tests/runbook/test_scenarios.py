@@ -96,4 +96,6 @@ def test_a_broken_dashboard_deployment_fails_the_browser_checks_naming_the_500(s
     outcome = plbook_run("smoke-test-dashboard-history")
     assert outcome.exit_code == 1, outcome.output[-4000:]
     assert "FAIL log-in" in outcome.output
-    assert f"the page answered 500 Internal Server Error: {sandbox.dashboard_url}/" in outcome.output
+    assert (
+        f"the page answered 500 Internal Server Error: {sandbox.dashboard_url}/" in outcome.output
+    )

@@ -259,7 +259,7 @@ def test_every_criteria_entry_is_a_seed_criterion(seed_criteria, criteria_table)
 def test_every_checking_step_exists_and_checks(criteria_table) -> None:
     allowed_manual = criteria_table["manual_steps"]
     problems = []
-    for key, mapped in criteria_table["criteria"].items():
+    for mapped in criteria_table["criteria"].values():
         for criterion, reference in mapped.items():
             step = _step_of(reference)
             if step is None:

@@ -86,7 +86,9 @@ def test_a_missing_browser_is_a_readiness_problem_with_the_install_command(
     problems = KIND.readiness_problems(
         spec(url="http://x"), {"browser_executable": "/nowhere/chromium"}
     )
-    assert problems == [f"browser_executable '/nowhere/chromium' is not an executable; {INSTALL_HINT}"]
+    assert problems == [
+        f"browser_executable '/nowhere/chromium' is not an executable; {INSTALL_HINT}"
+    ]
     monkeypatch.setenv("PATH", str(tmp_path))
     monkeypatch.setenv("PLAYWRIGHT_BROWSERS_PATH", str(tmp_path))
     assert KIND.readiness_problems(spec(url="http://x"), {}) == [
@@ -196,6 +198,13 @@ def test_click_and_screenshot_save_a_file_named_by_the_step(dashboard) -> None:
     shot = Path(result["screenshots"][0])
     assert shot.name == "step-history.png"
     assert shot.read_bytes().startswith(b"\x89PNG")
-    with pytest.raises(StepFailed, match="action 2 \\(click\\): found nothing to click: the link 'Nowhere'"):
-        run(dashboard, spec(url="{{ env.dashboard_url }}/", actions=[
-            {"click": {"role": "link", "name": "Nowhere"}}]))
+    with pytest.raises(
+        StepFailed, match="action 2 \\(click\\): found nothing to click: the link 'Nowhere'"
+    ):
+        run(
+            dashboard,
+            spec(
+                url="{{ env.dashboard_url }}/",
+                actions=[{"click": {"role": "link", "name": "Nowhere"}}],
+            ),
+        )
