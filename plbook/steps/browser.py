@@ -214,7 +214,7 @@ class BrowserKind(StepKind[Spec]):
         return StepView(
             action="\n".join(numbered),
             manual_equivalent=twin[0].upper() + twin[1:],
-            heading="Does",
+            heading="In a browser",
             criteria=["The page answers with a status below 400"],
         )
 
