@@ -9,7 +9,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from kind_support import KindRuntime
 from pydantic import ValidationError
 
 from plbook.sandbox import Sandbox, SandboxPorts
@@ -17,6 +16,7 @@ from plbook.sandbox.addresses import SESSION_COOKIE, TEST_SESSION_TOKEN, free_po
 from plbook.sandbox.dashboard_pages import LOADING_TEXT
 from plbook.steps.base import StepFailed
 from plbook.steps.browser import INSTALL_HINT, KIND, Spec
+from steps.kind_support import KindRuntime
 
 needs_chromium = pytest.mark.skipif(
     shutil.which("chromium") is None, reason="Debian's chromium is not installed"
