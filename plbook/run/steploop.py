@@ -74,8 +74,8 @@ class StepLoop:
     def __post_init__(self) -> None:
         self.path = tool_path(self.environment)
         self.gates = Gates(self.options, self.prompts, self.recorder)
-        # Files steps keep (screenshots) sit beside the journal, in a folder named as the run.
-        self.evidence_folder = self.recorder.journal.path.with_suffix("")
+        # Files steps keep (screenshots) sit beside the journal: RUN_ID.files/.
+        self.evidence_folder = self.recorder.journal.path.with_suffix(".files")
 
     @property
     def next_procedure(self) -> str | None:

@@ -63,8 +63,8 @@ class Target(Strict):
 class Fill(Strict):
     """A form field typed into, found by its label or placeholder."""
 
-    label: str | None = None
-    placeholder: str | None = None
+    label: str | None = Field(None, description="The field's label text.")
+    placeholder: str | None = Field(None, description="The field's placeholder text.")
     value: str = Field(description="What to type; `{{ secrets.X }}` is masked everywhere.")
 
     @model_validator(mode="after")
@@ -96,9 +96,9 @@ class Action(Strict):
     """One action, in order: exactly one of goto, click, fill, wait_for, screenshot."""
 
     goto: str | None = Field(None, description="Open this URL.")
-    click: Target | None = None
-    fill: Fill | None = None
-    wait_for: WaitFor | None = None
+    click: Target | None = Field(None, description="Click an element: {role, name} or {text}.")
+    fill: Fill | None = Field(None, description="Type into a field: {label or placeholder, value}.")
+    wait_for: WaitFor | None = Field(None, description="Wait for text, a role, a URL, or `gone`.")
     screenshot: Identifier | None = Field(
         None, description="Save a screenshot under this name with the run's evidence."
     )
@@ -119,20 +119,22 @@ class Action(Strict):
 class Viewport(Strict):
     """The browser window's size in CSS pixels."""
 
-    width: int = Field(1280, gt=0, le=10_000)
-    height: int = Field(800, gt=0, le=10_000)
+    width: int = Field(1280, gt=0, le=10_000, description="Width in CSS pixels.")
+    height: int = Field(800, gt=0, le=10_000, description="Height in CSS pixels.")
 
 
 class Spec(Strict):
     """The page to open and what to do on it."""
 
     url: str = Field(description="The page opened first, usually from `{{ env.dashboard_url }}`.")
-    viewport: Viewport | None = None
+    viewport: Viewport | None = Field(None, description="Window size; default 1280 x 800.")
     cookies: dict[str, str] = Field(
         default_factory=dict,
         description="Cookies set for the URL's site before it opens (a session token).",
     )
-    actions: list[Action] = Field(default_factory=list, max_length=50)
+    actions: list[Action] = Field(
+        default_factory=list, max_length=50, description="What to do on the page, in order."
+    )
     elements: dict[str, str] = Field(
         default_factory=dict, description="CSS selectors counted at the end: `result.elements.X`."
     )
@@ -229,7 +231,7 @@ class BrowserKind(StepKind[Spec]):
     def readiness_problems(self, spec: Spec, environment: Mapping[str, Any]) -> list[str]:
         """Give what stops a browser from starting here: Playwright or Chromium missing."""
         if importlib.util.find_spec("playwright") is None:
-            return ["browser steps need Playwright: pip install 'plbook[browser]'"]
+            return ["browser steps need Playwright: pip install playwright"]
         try:
             find_executable(environment)
         except StepFailed as missing:
@@ -247,6 +249,8 @@ class BrowserKind(StepKind[Spec]):
         ).browser
         viewport = spec.viewport or Viewport.model_validate({})
         context = browser.new_context(viewport={"width": viewport.width, "height": viewport.height})
+        # Also bounds what takes no timeout of its own (counting elements, reading the title).
+        context.set_default_timeout(max(runtime.remaining(), 0.001) * 1000)
         try:
             if spec.cookies:
                 cookies = [

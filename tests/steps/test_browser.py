@@ -5,6 +5,7 @@ from __future__ import annotations
 import shutil
 import time
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +22,11 @@ from steps.kind_support import KindRuntime
 needs_chromium = pytest.mark.skipif(
     shutil.which("chromium") is None, reason="Debian's chromium is not installed"
 )
+
+
+# The kind runs in a thread of its own, as in a `plbook run` process: the site tests keep a
+# Playwright session (and its event loop) open in the main thread for the whole session.
+BROWSER_THREAD = ThreadPoolExecutor(max_workers=1)
 
 
 def spec(**fields: Any) -> Spec:
@@ -111,12 +117,12 @@ def dashboard(sandbox: Sandbox) -> Iterator[KindRuntime]:
         timeout=20,
     )
     yield made
-    made.resources.close()
+    BROWSER_THREAD.submit(made.resources.close).result()
     sandbox.set_faults([])
 
 
 def run(runtime: KindRuntime, written: Spec) -> dict[str, Any]:
-    return KIND.run(KIND.resolve(written, runtime), runtime)
+    return BROWSER_THREAD.submit(lambda: KIND.run(KIND.resolve(written, runtime), runtime)).result()
 
 
 @needs_chromium
