@@ -74,8 +74,9 @@ class StepLoop:
     def __post_init__(self) -> None:
         self.path = tool_path(self.environment)
         self.gates = Gates(self.options, self.prompts, self.recorder)
-        # Files steps keep (screenshots) sit beside the journal: RUN_ID.files/.
-        self.evidence_folder = self.recorder.journal.path.with_suffix(".files")
+        # Files steps keep (screenshots) go in .plbook/files/RUN_ID/, beside runs/ (journals only).
+        journal = self.recorder.journal.path
+        self.evidence_folder = journal.parent.with_name("files") / journal.stem
 
     @property
     def next_procedure(self) -> str | None:
