@@ -18,6 +18,7 @@ from typing import Any, ClassVar, Generic, Protocol, TypeVar
 from pydantic import BaseModel
 
 from plbook import expr
+from plbook.steps.twin import Twin, TwinContext
 
 SpecT = TypeVar("SpecT")
 ModelT = TypeVar("ModelT", bound=BaseModel)
@@ -166,9 +167,17 @@ class StepKind(Generic[SpecT]):
         """Give the action logged, confirmed and reported for a resolved spec."""
         return self.describe(spec).action
 
-    def twin(self, spec: SpecT, environment: Mapping[str, Any]) -> str | None:
-        """Give the line a person types to do the same by hand, or None when there is none."""
-        return self.describe(spec).manual_equivalent
+    def twin(self, spec: SpecT, context: TwinContext) -> Twin | None:
+        """Give the line a person types to do the same by hand, or None when there is none.
+
+        `spec` is resolved for one environment by a `TwinRuntime`: what the person supplies
+        (inputs, secrets, saved vars, `now`) is left as placeholders for the kind to write.
+        """
+        return None
+
+    def twin_result(self, spec: SpecT, output: str) -> dict[str, Any]:
+        """Give the step's `result` from what its twin printed, so its expectations can judge it."""
+        raise NotImplementedError
 
     def implied_secrets(self, spec: SpecT) -> set[str]:
         """Give the secrets a spec uses without naming them in a `{{ }}`."""

@@ -12,7 +12,7 @@ import time
 import zlib
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any, Literal
-from urllib.parse import quote, urlsplit
+from urllib.parse import quote, urlencode, urlsplit
 
 from pydantic import Field, model_validator
 
@@ -27,6 +27,7 @@ from plbook.steps.base import (
     with_secret_placeholders,
 )
 from plbook.steps.deadline import DeadlinePassed, before_deadline
+from plbook.steps.twin import VARS, Placeholder, Twin, TwinContext, parts, shell_word
 
 if TYPE_CHECKING:
     import httpx
@@ -135,6 +136,39 @@ class HttpKind(StepKind[Spec]):
         view = self.describe(spec)
         return view.manual_equivalent or view.action
 
+    def twin(self, spec: Spec, context: TwinContext) -> Twin:
+        """Give the curl line that makes this request as httpx makes it, and prints the answer."""
+        words = ["curl", "-sS", "-i", "--compressed"]
+        words += _method_words(spec)
+        if spec.follow_redirects:
+            words += ["-L", "--max-redirs", str(_HTTPX_MAX_REDIRECTS)]
+        if spec.timeout:
+            words += ["--max-time", f"{spec.timeout:g}"]
+        url, queried = _url_and_query(spec)
+        words.append(shell_word(url, context))
+        words += [word for item in queried for word in ("--url-query", shell_word(item, context))]
+        for key, value in spec.headers.items():
+            words += ["-H", shell_word(f"{key}: {value}", context)]
+        if spec.json_body is not None:
+            if not any(key.lower() == "content-type" for key in spec.headers):
+                words += ["-H", "'Content-Type: application/json'"]
+            words += ["--data-raw", _json_word(spec.json_body, context)]
+        elif spec.body is not None:
+            words += ["--data-raw", shell_word(spec.body, context)]
+        if "elapsed_ms" in context.result_fields:
+            words += ["-w", shlex.quote(_TIMING)]
+        return Twin(" ".join(words), _not_exact(spec))
+
+    def twin_result(self, spec: Spec, output: str) -> dict[str, Any]:
+        """Give status, headers, json, text and elapsed_ms from what `curl -i` printed."""
+        elapsed_ms = None
+        timing = _TIMING_PRINTED.search(output)
+        if timing:
+            elapsed_ms = round(float(timing.group(1)) * 1000, 1)
+            output = output[: timing.start()]
+        status, headers, text = _last_response(output, spec.method == "HEAD")
+        return _result(status, headers, text, elapsed_ms)
+
     def run(self, spec: Spec, runtime: StepRuntime) -> dict[str, Any]:
         """Make the request; give status, headers (lower-case), json (or none), text, elapsed_ms."""
         import httpx
@@ -181,6 +215,114 @@ class HttpKind(StepKind[Spec]):
 KIND = HttpKind()
 _CLIENT = "http.client"
 MOST_REDIRECTS = 20
+_HTTPX_MAX_REDIRECTS = 20
+_TIMING = "\\ntime_total: %{time_total}s\\n"
+_TIMING_PRINTED = re.compile(r"\ntime_total: ([0-9.]+)s\n?$")
+_BODYLESS_REDIRECTS = ("GET", "HEAD", "OPTIONS")
+
+
+def _result(
+    status: int, headers: dict[str, str], text: str, elapsed_ms: float | None
+) -> dict[str, Any]:
+    """Give a request's `result`: the body as JSON when it is JSON, else none."""
+    try:
+        body = json.loads(text) if text.strip() else None
+    except ValueError:
+        body = None  # not JSON: expectations on result.json then say it was none
+    return {
+        "status": status,
+        "headers": headers,
+        "json": body,
+        "text": text,
+        "elapsed_ms": elapsed_ms,
+    }
+
+
+def _method_words(spec: Spec) -> list[str]:
+    """Give curl's method option: -I for HEAD; none where curl's default is the same method.
+
+    A POST with a body goes without `-X`, so that a followed 303 turns into a GET as in httpx.
+    """
+    if spec.method == "HEAD":
+        return ["-I"]
+    has_body = spec.json_body is not None or spec.body is not None
+    if spec.method == "GET" or (spec.method == "POST" and has_body):
+        return []
+    return ["-X", spec.method]
+
+
+def _not_exact(spec: Spec) -> str | None:
+    """Give why curl cannot follow this request's redirects as httpx does, else None."""
+    has_body = spec.json_body is not None or spec.body is not None
+    if not spec.follow_redirects or spec.method in _BODYLESS_REDIRECTS:
+        return None
+    if spec.method == "POST" and has_body:
+        return None
+    return f"curl keeps {spec.method} after a redirect where httpx may switch to GET"
+
+
+def _query_text(value: str | int | float | bool) -> str:
+    """Give a parameter's value as httpx writes it in a query (`true`, not `True`)."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
+def _url_and_query(spec: Spec) -> tuple[str, list[str]]:
+    """Give the URL with its fixed parameters encoded, and `name=value` for the supplied ones."""
+    fixed: list[tuple[str, str]] = []
+    supplied: list[str] = []
+    for name, value in spec.params.items():
+        text = _query_text(value)
+        if any(isinstance(piece, Placeholder) for piece in parts(text)):
+            supplied.append(f"{name}={text}")  # curl --url-query encodes it when it runs
+        else:
+            fixed.append((name, text))
+    if not fixed:
+        return spec.url, supplied
+    separator = "&" if "?" in spec.url else "?"
+    return spec.url + separator + urlencode(fixed), supplied
+
+
+def _json_word(body: Any, context: TwinContext) -> str:
+    """Give a JSON body as httpx sends it, as one bash word; a var (JSON itself) goes in as is."""
+    text = json.dumps(body, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+    text = text.replace("\\u001b", "\x1b")
+    pieces: list[str] = []
+    position = 0
+    for match in _WHOLE_VAR_IN_JSON.finditer(text):
+        pieces.append(text[position : match.start()])
+        pieces.append("\x00" + match.group(1))
+        position = match.end()
+    pieces.append(text[position:])
+    words = []
+    for piece in pieces:
+        if piece.startswith("\x00"):
+            words.append('"${' + context.variable(Placeholder(VARS, piece[1:])) + '}"')
+        elif piece:
+            words.append(shell_word(piece, context))
+    return "".join(words)
+
+
+_HEADERS_END = re.compile(r"\r?\n\r?\n")
+_WHOLE_VAR_IN_JSON = re.compile(r'"\x1bvars:([A-Za-z0-9_]*):0\.000\x1b"')
+
+
+def _last_response(output: str, head: bool) -> tuple[int, dict[str, str], str]:
+    """Give status, headers and body of the last response `curl -i` printed (after redirects)."""
+    status, headers, rest = 0, {}, output
+    while rest.startswith("HTTP/"):
+        block, rest = (_HEADERS_END.split(rest, maxsplit=1) + [""])[:2]
+        lines = block.splitlines()
+        status = int(lines[0].split()[1])
+        headers = {}
+        for line in lines[1:]:
+            name, _, value = line.partition(":")
+            key = name.strip().lower()
+            headers[key] = f"{headers[key]}, {value.strip()}" if key in headers else value.strip()
+        if head:
+            break
+    return status, headers, rest
 
 
 def _open_client() -> httpx.Client:

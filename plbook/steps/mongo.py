@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import json
+import re
 import shlex
-from datetime import datetime
+from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import Field, model_validator
@@ -18,6 +19,7 @@ from plbook.steps.base import (
     resolve_model,
     with_secret_placeholders,
 )
+from plbook.steps.twin import NOW, SECRETS, VARS, Placeholder, Twin, TwinContext, parts, shell_word
 
 if TYPE_CHECKING:
     import pymongo
@@ -188,6 +190,21 @@ class MongoKind(StepKind[Spec]):
             criteria=["MongoDB acknowledges the write"] if spec.writes else [],
         )
 
+    def twin(self, spec: Spec, context: TwinContext) -> Twin:
+        """Give the mongosh line that runs the same operation and prints relaxed EJSON."""
+        script = _mongosh_script(spec, context)
+        uri = shell_word(spec.uri or str(Placeholder(SECRETS, URI_SECRET)), context)
+        return Twin(f"mongosh {uri} --quiet --json=relaxed --eval {shlex.quote(script)}")
+
+    def twin_result(self, spec: Spec, output: str) -> dict[str, Any]:
+        """Give the result in the shape `run` gives, from the EJSON mongosh printed."""
+        from bson import json_util
+
+        options = json_util.RELAXED_JSON_OPTIONS.with_options(tz_aware=True, tzinfo=timezone.utc)
+        answer = json_util.loads(output, json_options=options) if output.strip() else None
+        result: dict[str, Any] = _plain(_twin_shape(spec.operation, answer))
+        return result
+
     def resolve(self, spec: Spec, runtime: StepRuntime) -> Spec:
         """Give the operation with every `{{ }}` value filled in and its connection string."""
         resolved = resolve_model(spec, runtime)
@@ -267,6 +284,114 @@ _MONGOSH_NAMES = {
     "insert_one": "insertOne",
     "delete_one": "deleteOne",
 }
+
+
+def _mongosh_script(spec: Spec, context: TwinContext) -> str:
+    """Give the mongosh expression of the operation: pymongo's call in the shell's own words."""
+    op, arg = spec.operation, spec.argument
+    database = f"db.getSiblingDB({_js(spec.database)})" if spec.database else "db"
+    if op == "command":
+        command = {arg: 1} if isinstance(arg, str) else arg
+        return f"{database}.runCommand({_js_value(command, context)})"
+    name = spec.collection or ""
+    target = (
+        f"{database}.{name}"
+        if re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", name)
+        else f"{database}.getCollection({_js(name)})"
+    )
+    if op == "index_information":
+        return f"{target}.getIndexes()"
+    if op == "update_one":
+        options = ", {upsert: true}" if arg.upsert else ""
+        written = _js_value(arg.update, context, written=True)
+        return f"{target}.updateOne({_js_value(arg.filter, context)}, {written}{options})"
+    written = op == "insert_one"
+    call = f"{target}.{_MONGOSH_NAMES.get(op, op)}({_js_value(arg, context, written=written)}"
+    if op in ("find_one", "find") and spec.projection is not None:
+        call += f", {_js_value(spec.projection, context)}"
+    call += ")"
+    if op == "find":
+        if spec.sort:
+            call += f".sort({_js(spec.sort)})"
+        call += f".limit({spec.limit}).toArray()"
+    elif op == "aggregate":
+        call += ".toArray()"
+    return call
+
+
+def _js_value(value: Any, context: TwinContext, *, written: bool = False) -> str:
+    """Give a value as mongosh source with its BSON type: dates as ISODate, ints as NumberInt.
+
+    Numbers written to the database keep pymongo's integer types (the shell's plain numbers
+    are doubles); placeholders read the shell's environment (`process.env.EMAIL`).
+    """
+    if isinstance(value, dict):
+        items = (
+            f"{_js(key)}: {_js_value(item, context, written=written)}"
+            for key, item in value.items()
+        )
+        return "{" + ", ".join(items) + "}"
+    if isinstance(value, (list, tuple)):
+        return "[" + ", ".join(_js_value(item, context, written=written) for item in value) + "]"
+    if isinstance(value, bool) or value is None or isinstance(value, float):
+        return _js(value)
+    if isinstance(value, int):
+        if not written:
+            return str(value)
+        return f"NumberInt({value})" if -(2**31) <= value < 2**31 else f'NumberLong("{value}")'
+    if isinstance(value, datetime):
+        return f'ISODate("{value.isoformat()}")'
+    if isinstance(value, str):
+        return _js_text(value, context)
+    return _js(value)
+
+
+def _js_text(text: str, context: TwinContext) -> str:
+    """Give a text as mongosh source; a placeholder alone keeps its type (a var's JSON, a date)."""
+    pieces = [_js_piece(piece, context) for piece in parts(text)]
+    return " + ".join(pieces) if pieces else '""'
+
+
+def _js_piece(piece: str | Placeholder, context: TwinContext) -> str:
+    if not isinstance(piece, Placeholder):
+        return _js(piece)
+    if piece.source == NOW:
+        milliseconds = round(piece.offset * 1000)
+        return (
+            f"new Date(Date.now() {'+' if milliseconds >= 0 else '-'} {abs(milliseconds)})"
+            if milliseconds
+            else "new Date()"
+        )
+    read = f"process.env.{context.variable(piece)}"
+    return f"EJSON.parse({read})" if piece.source == VARS else read
+
+
+def _twin_shape(operation: str, answer: Any) -> dict[str, Any]:
+    """Give what mongosh printed for an operation in the shape of the step's `result`."""
+    if operation == "find_one":
+        return {"document": answer}
+    if operation in ("find", "aggregate"):
+        return {"documents": answer, "count": len(answer)}
+    if operation == "count_documents":
+        return {"count": answer}
+    if operation == "index_information":
+        return {
+            "indexes": [
+                {
+                    "key": [[field, direction] for field, direction in index["key"].items()],
+                    "unique": bool(index.get("unique", False)),
+                    "expireAfterSeconds": index.get("expireAfterSeconds"),
+                }
+                for index in answer
+            ]
+        }
+    if operation == "command":
+        return {"reply": answer}
+    if operation == "update_one":
+        return {"matched": answer["matchedCount"], "modified": answer["modifiedCount"]}
+    if operation == "insert_one":
+        return {"inserted_id": answer["insertedId"]}
+    return {"deleted": answer["deletedCount"]}
 
 
 def _open_client(uri: str, timeout: float) -> pymongo.MongoClient[dict[str, Any]]:

@@ -6,6 +6,7 @@ stand-in and Stripe's test mode both work.
 
 from __future__ import annotations
 
+import json
 from typing import Any, Literal
 
 from pydantic import Field, model_validator
@@ -20,6 +21,7 @@ from plbook.steps.base import (
     with_secret_placeholders,
 )
 from plbook.steps.deadline import DeadlinePassed, before_deadline
+from plbook.steps.twin import Twin, TwinContext, shell_word
 
 Resource = Literal[
     "webhook_endpoints", "subscriptions", "customers", "events", "checkout_sessions", "invoices"
@@ -86,6 +88,28 @@ class StripeKind(StepKind[Spec]):
             manual_equivalent=with_secret_placeholders(cli + f" --api-key {spec.api_key}"),
         )
 
+    def twin(self, spec: Spec, context: TwinContext) -> Twin:
+        """Give the Stripe CLI line, in the real CLI's syntax, against the environment's API."""
+        words = ["stripe", _CLI_NAMES.get(spec.resource, spec.resource)]
+        if spec.list:
+            words.append("list")
+        else:
+            words += ["retrieve", shell_word(spec.id or "", context)]
+        for key, value in _form_pairs(spec.params):
+            words += ["-d", shell_word(f"{key}={value}", context)]
+        words += ["--api-key", shell_word(spec.api_key, context)]
+        base = str(context.values.get("stripe_api_base") or _STRIPE_API)
+        if base.rstrip("/") != _STRIPE_API:
+            words += ["--api-base", shell_word(base, context)]
+        return Twin(" ".join(words))
+
+    def twin_result(self, spec: Spec, output: str) -> dict[str, Any]:
+        """Give data and has_more of a list, or the object retrieved, from the CLI's JSON."""
+        answer = json.loads(output)
+        if spec.list:
+            return {"data": answer.get("data", []), "has_more": bool(answer.get("has_more"))}
+        return {"object": answer}
+
     def resolve(self, spec: Spec, runtime: StepRuntime) -> Spec:
         """Give the read with every `{{ }}` value (the API key too) filled in."""
         return resolve_model(spec, runtime)
@@ -139,6 +163,24 @@ class _OpenClient:
     def close(self) -> None:
         """Close the HTTP connections the client keeps."""
         self.http.close()  # type: ignore[no-untyped-call]  # the SDK's close() has no hints
+
+
+_STRIPE_API = "https://api.stripe.com"
+
+
+def _form_pairs(params: Any, prefix: str = "") -> list[tuple[str, str]]:
+    """Give params as the form pairs the SDK sends: bracketed keys, list items by index."""
+    if isinstance(params, dict):
+        items: Any = params.items()
+    elif isinstance(params, list):
+        items = enumerate(params)
+    else:
+        text = ("true" if params else "false") if isinstance(params, bool) else str(params)
+        return [(prefix, text)]
+    pairs = []
+    for key, value in items:
+        pairs += _form_pairs(value, f"{prefix}[{key}]" if prefix else str(key))
+    return pairs
 
 
 _SERVICE_PATHS = {"checkout_sessions": ("checkout", "sessions")}

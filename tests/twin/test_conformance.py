@@ -1,0 +1,66 @@
+"""Every manual twin on the runbook's pages reaches the verdict `plbook run` reaches.
+
+Prints `twin conformance: N/M agree` and the table of the steps that do not, and fails below
+M/M. A twin that says it is not exact counts as a failure until it is.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from plbook.catalog import load_catalog
+from plbook.steps.base import StepKind
+from conformance import MONGOSH_BIN, ROOT, Comparison, run_and_compare
+
+pytestmark = pytest.mark.timeout(900)
+
+
+def _twin_steps(catalog) -> dict[str, int]:
+    """Give each procedure that has steps with twins, with how many."""
+    counts: dict[str, int] = {}
+    for procedure_id, loaded in sorted(catalog.procedures.items()):
+        for step in loaded.procedure.steps:
+            if type(step.kind_contract).twin is StepKind.twin:
+                continue  # this kind has no twin
+            counts[procedure_id] = counts.get(procedure_id, 0) + 1
+    return counts
+
+
+def _example_inputs(procedure) -> dict[str, str]:
+    return {
+        name: str(declared.example)
+        for name, declared in procedure.inputs.items()
+        if declared.default is None and declared.example is not None
+    }
+
+
+def test_every_twin_reaches_plbooks_verdict(tmp_path: Path, monkeypatch, capsys) -> None:
+    if not (MONGOSH_BIN / "mongosh").exists():
+        if os.environ.get("CI"):
+            pytest.fail(f"{MONGOSH_BIN}/mongosh is missing: .ci/setup --twins installs it")
+        pytest.skip("mongosh is not installed; run `bash .ci/setup --twins`")
+    catalog = load_catalog([ROOT / "procedures"])
+    expected = _twin_steps(catalog)
+    comparisons: list[Comparison] = []
+    for procedure_id in expected:
+        procedure = catalog.get(procedure_id)
+        comparisons += run_and_compare(
+            catalog, procedure_id, _example_inputs(procedure), tmp_path / "runs", monkeypatch
+        )
+    total = sum(expected.values())
+    agreeing = [c for c in comparisons if c.agrees]
+    with capsys.disabled():
+        print()
+        for comparison in comparisons:
+            if not comparison.agrees:
+                print(
+                    f"  drift {comparison.procedure}#{comparison.step}: plbook {comparison.plbook},"
+                    f" twin {comparison.twin} {comparison.detail}"
+                )
+        compared = {(c.procedure, c.step) for c in comparisons}
+        print(f"  compared {len(compared)} of {total} steps with twins")
+        print(f"twin conformance: {len(agreeing)}/{total} agree")
+    assert len(agreeing) == total
