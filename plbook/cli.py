@@ -195,11 +195,29 @@ def list_procedures(
 @cli.command()
 @click.argument("procedure_id")
 @click.option("--path", type=click.Path(path_type=Path), help=PATH_HELP)
-def show(procedure_id: str, path: Path | None) -> None:
+@click.option(
+    "--env", "environment", metavar="NAME", help="Environment the --twin lines are filled for."
+)
+@click.option(
+    "--twin",
+    is_flag=True,
+    help="Print each step's manual twin (curl, mongosh, stripe), ready to paste.",
+)
+def show(procedure_id: str, path: Path | None, environment: str | None, twin: bool) -> None:
     """Print a procedure as readable text: steps numbered, commands exact."""
+    if environment is not None and not twin:
+        raise click.UsageError("--env goes with --twin (the twin lines are filled per environment)")
+    catalog = _catalog_of_run(_procedures(path), procedure_id)
+    if twin:
+        from plbook.run.plan import choose_environment
+        from plbook.twins import procedure_twins, twin_text
+
+        catalog = _follow_running_sandbox(catalog)
+        name, chosen = choose_environment(catalog, environment)
+        click.echo(twin_text(procedure_twins(catalog.get(procedure_id), name, chosen)), nl=False)
+        return
     from plbook.show import render_procedure_text
 
-    catalog = _catalog_of_run(_procedures(path), procedure_id)
     click.echo(render_procedure_text(catalog.get(procedure_id)))
 
 
