@@ -13,6 +13,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from plbook import expr
 from plbook.model import Environment, Procedure
 from plbook.steps import StepBase
 from plbook.steps.twin import (
@@ -45,8 +46,8 @@ class StepTwin:
     """One step's twin in one environment, with the action it resolves to."""
 
     step: StepBase
-    action: str
-    """The step's action (request, query, call) with the environment's values filled in."""
+    action: str | None
+    """The step's action with the environment's values filled in (None: they cannot be)."""
     twin: Twin | None
     spec: Any
     """The spec resolved for the environment, placeholders left (what `twin_result` reads)."""
@@ -79,7 +80,11 @@ def step_twin(
     kind = step.kind_contract
     runtime = TwinRuntime(environment_name, environment.values)
     context = twin_context(procedure, step, environment.values)
-    resolved = kind.resolve(step.spec, runtime)
+    try:
+        resolved = kind.resolve(step.spec, runtime)
+    except expr.ExpressionError:
+        # A value this environment lacks, or one only a run knows (`now.strftime(...)`).
+        return StepTwin(step, None, None, None)
     action = shown(kind.describe(resolved).action, context)
     return StepTwin(step, action, kind.twin(resolved, context), resolved)
 
@@ -96,7 +101,7 @@ def _exports(procedure: Procedure, steps: list[StepTwin]) -> list[Export]:
     """Give the lines that set what the twins read: inputs, secrets (checked only) and vars."""
     used: dict[str, Placeholder] = {}
     for twin in steps:
-        if twin.twin is None:
+        if twin.twin is None or twin.spec is None:
             continue
         context = twin_context(procedure, twin.step, {})
         for placeholder in placeholders_in(twin.spec.model_dump(by_alias=True)):
@@ -130,10 +135,14 @@ def _var_note(procedure: Procedure, name: str) -> str:
     return f"vars.{name} as JSON"
 
 
+def export_text(exports: list[Export]) -> str:
+    """Give the "set these first" lines, each with what it holds."""
+    return "\n".join(f"{export.line}  # {export.note}" for export in exports)
+
+
 def twin_text(twins: ProcedureTwins) -> str:
     """Give what `plbook show ID --env NAME --twin` prints: exports, then each step's line."""
-    out = [f"# {twins.environment}: set these first"]
-    out += [f"{export.line}  # {export.note}" for export in twins.exports] or ["# (nothing)"]
+    out = [f"# {twins.environment}: set these first", export_text(twins.exports) or "# (nothing)"]
     for number, twin in enumerate(twins.steps, 1):
         if twin.twin is None:
             continue

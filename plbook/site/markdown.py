@@ -16,11 +16,15 @@ def code_span(text: object) -> str:
     return f"{ticks}{pad}{value}{pad}{ticks}"
 
 
-def fence(text: str, language: str = "text") -> str:
-    """Give `text` as a fenced code block longer than any backtick run inside it."""
+def fence(text: str, language: str = "text", *, copy: bool = True) -> str:
+    """Give `text` as a fenced code block longer than any backtick run inside it.
+
+    `copy=False` marks a block for reading only (Material shows no copy button on `.no-copy`).
+    """
     longest = max((len(run) for run in _BACKTICKS.findall(text)), default=0)
     ticks = "`" * max(3, longest + 1)
-    return f"{ticks}{language}\n{text.rstrip()}\n{ticks}"
+    info = language if copy else f"{{ .{language} .no-copy }}"
+    return f"{ticks}{info}\n{text.rstrip()}\n{ticks}"
 
 
 def prose(text: object) -> str:

@@ -22,6 +22,7 @@ from plbook.site import markdown
 from plbook.site.criteria import condition_in_words, expectation_in_words
 from plbook.site.freshness import ProcedureFreshness
 from plbook.site.glance import at_a_glance
+from plbook.site.twin_tabs import StepTabs, page_tabs
 from plbook.steps import StepBase
 from plbook.steps.base import StepView
 
@@ -67,6 +68,8 @@ class StepSection:
     """When the step runs only if an expression holds: that expression, in words if we can."""
     next_procedures: list[tuple[str, Criterion | None]] = field(default_factory=list)
     """The procedures to run next on failure, each with the result condition that chooses it."""
+    tabs: StepTabs = field(default_factory=StepTabs)
+    """The step's action and manual twin filled in per environment."""
 
 
 def template_environment(override_dir: Path | None = None) -> jinja2.Environment:
@@ -118,6 +121,7 @@ def render_procedure_page(
         "search": {"boost": 2},
     }
     line = run_line(procedure)
+    tabs = page_tabs(procedure, environments)
     return templates.get_template(PROCEDURE_TEMPLATE).render(
         front_matter=yaml.safe_dump(front_matter, sort_keys=False, allow_unicode=True).strip(),
         procedure=procedure,
@@ -126,7 +130,11 @@ def render_procedure_page(
         glance=at_a_glance(procedure, environments, line),
         secrets=secret_names(procedure),
         env_values=environment_values(procedure, environments),
-        steps=[step_section(number, step) for number, step in enumerate(procedure.steps, 1)],
+        exports=tabs.exports,
+        steps=[
+            step_section(number, step, tabs.steps[step.id])
+            for number, step in enumerate(procedure.steps, 1)
+        ],
         freshness=freshness,
     )
 
@@ -227,8 +235,8 @@ def environment_values(
     }
 
 
-def step_section(number: int, step: StepBase) -> StepSection:
-    """Give what the page shows for one step."""
+def step_section(number: int, step: StepBase, tabs: StepTabs | None = None) -> StepSection:
+    """Give what the page shows for one step (`tabs`: its blocks per environment)."""
     kind = step.kind_contract
     view = kind.describe(step.spec)
     return StepSection(
@@ -252,6 +260,7 @@ def step_section(number: int, step: StepBase) -> StepSection:
             )
             for choice in step.on_failure.choices
         ],
+        tabs=tabs or StepTabs(),
     )
 
 

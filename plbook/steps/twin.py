@@ -19,6 +19,7 @@ from plbook import expr
 
 INPUTS, SECRETS, VARS, NOW = "inputs", "secrets", "vars", "now"
 _MARKER = re.compile(r"\x1b(inputs|secrets|vars|now):([A-Za-z0-9_]*):(-?[0-9.]+)\x1b")
+_SHELL_QUOTED_MARKER = re.compile("'(" + _MARKER.pattern + ")'")
 
 
 class Placeholder(str):
@@ -199,7 +200,11 @@ def shell_word(text: str, names: TwinContext, var_text: Callable[[str], str] | N
 
 
 def shown(text: str, names: TwinContext) -> str:
-    """Give a text for reading, each placeholder as its `$VARIABLE` (and `now` as `now`)."""
+    """Give a text for reading, each placeholder as its `$VARIABLE` (and `now` as `now`).
+
+    A placeholder a shell command quoted (`'$EMAIL'`) is written `"$EMAIL"`, so that it expands.
+    """
+    text = _SHELL_QUOTED_MARKER.sub(lambda match: f'"{match.group(1)}"', text)
     out = []
     for piece in parts(text):
         if isinstance(piece, Placeholder):

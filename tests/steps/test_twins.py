@@ -11,7 +11,7 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
-from kind_support import KindRuntime
+from steps.kind_support import KindRuntime
 
 from plbook.steps import http, mongo, stripe
 from plbook.steps.twin import TwinContext, TwinRuntime
