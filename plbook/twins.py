@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 import shlex
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from plbook import expr
@@ -24,6 +24,7 @@ from plbook.steps.twin import (
     Placeholder,
     Twin,
     TwinContext,
+    TwinJson,
     TwinRuntime,
     placeholders_in,
     shown,
@@ -51,6 +52,8 @@ class StepTwin:
     twin: Twin | None
     spec: Any
     """The spec resolved for the environment, placeholders left (what `twin_result` reads)."""
+    setters: dict[str, str] = field(default_factory=dict)
+    """Var name to the line that keeps it for later twins (`export USER_ID=$(…)`)."""
 
 
 @dataclass(frozen=True)
@@ -86,7 +89,42 @@ def step_twin(
         # A value this environment lacks, or one only a run knows (`now.strftime(...)`).
         return StepTwin(step, None, None, None)
     action = shown(kind.describe(resolved).action, context)
-    return StepTwin(step, action, kind.twin(resolved, context), resolved)
+    twin = kind.twin(resolved, context)
+    setters = _setters(step, kind.twin_json(resolved, context), context) if twin else {}
+    return StepTwin(step, action, twin, resolved, setters)
+
+
+def _setters(step: StepBase, printed: TwinJson | None, context: TwinContext) -> dict[str, str]:
+    """Give the `export VAR=$(… | jq …)` line of each save the twin's JSON can answer."""
+    if printed is None:
+        return {}
+    lines = {}
+    for name, source in step.save.items():
+        path = _jq_path(source, printed.fields)
+        if path is not None:
+            variable = context.variable(Placeholder(VARS, name))
+            lines[name] = f"export {variable}=$({printed.command} | jq -c {shlex.quote(path)})"
+    return lines
+
+
+_PLAIN_PATH = re.compile(r"^result\.(\w+)((?:\.\w+|\[\d+\])*)$")
+_MAPPED_PATH = re.compile(
+    r"""^result\.(\w+)((?:\.\w+)*) \| map\(attribute=["'](\w+)["']\) \| list$"""
+)
+
+
+def _jq_path(source: str, fields: Mapping[str, str]) -> str | None:
+    """Give the jq filter of a save expression over the twin's JSON, when it is a plain path."""
+    expression = source.strip()
+    plain, mapped = _PLAIN_PATH.match(expression), _MAPPED_PATH.match(expression)
+    found = plain or mapped
+    if found is None or found.group(1) not in fields:
+        return None
+    prefix = fields[found.group(1)].rstrip(".")
+    path = prefix + found.group(2)
+    if mapped:
+        return f"[{path or '.'}[].{mapped.group(3)}]"
+    return path or "."
 
 
 def procedure_twins(
@@ -100,12 +138,15 @@ def procedure_twins(
 def _exports(procedure: Procedure, steps: list[StepTwin]) -> list[Export]:
     """Give the lines that set what the twins read: inputs, secrets (checked only) and vars."""
     used: dict[str, Placeholder] = {}
+    kept = {name for twin in steps for name in twin.setters}
     for twin in steps:
         if twin.twin is None or twin.spec is None:
             continue
         context = twin_context(procedure, twin.step, {})
         for placeholder in placeholders_in(twin.spec.model_dump(by_alias=True)):
-            if placeholder.source != NOW:
+            if placeholder.source != NOW and not (
+                placeholder.source == VARS and placeholder.name in kept
+            ):
                 used.setdefault(context.variable(placeholder), placeholder)
     order = {INPUTS: 0, SECRETS: 1, VARS: 2}
     ordered = sorted(used.items(), key=lambda item: (order[item[1].source], item[0]))
@@ -150,4 +191,7 @@ def twin_text(twins: ProcedureTwins) -> str:
         if twin.twin.not_exact:
             out.append(f"# not exact: {twin.twin.not_exact}")
         out.append(twin.twin.command)
+        out += [
+            f"# keeps vars.{name} for later steps\n{line}" for name, line in twin.setters.items()
+        ]
     return "\n".join(out) + "\n"

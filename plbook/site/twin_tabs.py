@@ -41,9 +41,7 @@ def page_tabs(procedure: Procedure, environments: EnvironmentsFile | None) -> Pa
         for name in (environment_names(environments) if environments else [])
     }
     exports = {
-        name: export_text(twins.exports)
-        for name, twins in by_environment.items()
-        if twins.exports
+        name: export_text(twins.exports) for name, twins in by_environment.items() if twins.exports
     }
     steps = {step.id: StepTabs() for step in procedure.steps}
     for name, twins in by_environment.items():
@@ -54,7 +52,8 @@ def page_tabs(procedure: Procedure, environments: EnvironmentsFile | None) -> Pa
                 continue
             tabs.actions[name] = twin.action
             if twin.twin is not None:
-                tabs.twins[name] = twin.twin.command
+                kept = [f"# keeps vars.{var}\n{line}" for var, line in twin.setters.items()]
+                tabs.twins[name] = "\n".join([twin.twin.command, *kept])
                 if twin.twin.not_exact:
                     tabs.not_exact[name] = twin.twin.not_exact
     return PageTabs(exports, steps)

@@ -18,7 +18,7 @@ from typing import Any, ClassVar, Generic, Protocol, TypeVar
 from pydantic import BaseModel
 
 from plbook import expr
-from plbook.steps.twin import Twin, TwinContext
+from plbook.steps.twin import Twin, TwinContext, TwinJson
 
 SpecT = TypeVar("SpecT")
 ModelT = TypeVar("ModelT", bound=BaseModel)
@@ -173,6 +173,10 @@ class StepKind(Generic[SpecT]):
         `spec` is resolved for one environment by a `TwinRuntime`: what the person supplies
         (inputs, secrets, saved vars, `now`) is left as placeholders for the kind to write.
         """
+        return None
+
+    def twin_json(self, spec: SpecT, context: TwinContext) -> TwinJson | None:
+        """Give the twin as a command that prints JSON, so a later step's var can be kept."""
         return None
 
     def twin_result(self, spec: SpecT, output: str) -> dict[str, Any]:

@@ -27,7 +27,15 @@ from plbook.steps.base import (
     with_secret_placeholders,
 )
 from plbook.steps.deadline import DeadlinePassed, before_deadline
-from plbook.steps.twin import VARS, Placeholder, Twin, TwinContext, parts, shell_word
+from plbook.steps.twin import (
+    VARS,
+    Placeholder,
+    Twin,
+    TwinContext,
+    TwinJson,
+    parts,
+    shell_word,
+)
 
 if TYPE_CHECKING:
     import httpx
@@ -138,26 +146,16 @@ class HttpKind(StepKind[Spec]):
 
     def twin(self, spec: Spec, context: TwinContext) -> Twin:
         """Give the curl line that makes this request as httpx makes it, and prints the answer."""
-        words = ["curl", "-sS", "-i", "--compressed"]
-        words += _method_words(spec)
-        if spec.follow_redirects:
-            words += ["-L", "--max-redirs", str(_HTTPX_MAX_REDIRECTS)]
-        if spec.timeout:
-            words += ["--max-time", f"{spec.timeout:g}"]
-        url, queried = _url_and_query(spec)
-        words.append(shell_word(url, context))
-        words += [word for item in queried for word in ("--url-query", shell_word(item, context))]
-        for key, value in spec.headers.items():
-            words += ["-H", shell_word(f"{key}: {value}", context)]
-        if spec.json_body is not None:
-            if not any(key.lower() == "content-type" for key in spec.headers):
-                words += ["-H", "'Content-Type: application/json'"]
-            words += ["--data-raw", _json_word(spec.json_body, context)]
-        elif spec.body is not None:
-            words += ["--data-raw", shell_word(spec.body, context)]
+        words = _curl_words(spec, context, ["-i"])
         if "elapsed_ms" in context.result_fields:
             words += ["-w", shlex.quote(_TIMING)]
         return Twin(" ".join(words), _not_exact(spec))
+
+    def twin_json(self, spec: Spec, context: TwinContext) -> TwinJson | None:
+        """Give the curl line that prints only the body, for a request that is safe to repeat."""
+        if spec.method not in _BODYLESS_REDIRECTS:
+            return None  # asking again would post again: a var it saves stays a placeholder
+        return TwinJson(" ".join(_curl_words(spec, context, [])), {"json": "."})
 
     def twin_result(self, spec: Spec, output: str) -> dict[str, Any]:
         """Give status, headers, json, text and elapsed_ms from what `curl -i` printed."""
@@ -236,6 +234,27 @@ def _result(
         "text": text,
         "elapsed_ms": elapsed_ms,
     }
+
+
+def _curl_words(spec: Spec, context: TwinContext, shown: list[str]) -> list[str]:
+    """Give the curl words of the request as httpx makes it; `shown`: what else it prints."""
+    words = ["curl", "-sS", *shown, "--compressed", *_method_words(spec)]
+    if spec.follow_redirects:
+        words += ["-L", "--max-redirs", str(_HTTPX_MAX_REDIRECTS)]
+    if spec.timeout:
+        words += ["--max-time", f"{spec.timeout:g}"]
+    url, queried = _url_and_query(spec)
+    words.append(shell_word(url, context))
+    words += [word for item in queried for word in ("--url-query", shell_word(item, context))]
+    for key, value in spec.headers.items():
+        words += ["-H", shell_word(f"{key}: {value}", context)]
+    if spec.json_body is not None:
+        if not any(key.lower() == "content-type" for key in spec.headers):
+            words += ["-H", "'Content-Type: application/json'"]
+        words += ["--data-raw", _json_word(spec.json_body, context)]
+    elif spec.body is not None:
+        words += ["--data-raw", shell_word(spec.body, context)]
+    return words
 
 
 def _method_words(spec: Spec) -> list[str]:

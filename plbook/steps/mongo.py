@@ -19,7 +19,17 @@ from plbook.steps.base import (
     resolve_model,
     with_secret_placeholders,
 )
-from plbook.steps.twin import NOW, SECRETS, VARS, Placeholder, Twin, TwinContext, parts, shell_word
+from plbook.steps.twin import (
+    NOW,
+    SECRETS,
+    VARS,
+    Placeholder,
+    Twin,
+    TwinContext,
+    TwinJson,
+    parts,
+    shell_word,
+)
 
 if TYPE_CHECKING:
     import pymongo
@@ -196,6 +206,15 @@ class MongoKind(StepKind[Spec]):
         uri = shell_word(spec.uri or str(Placeholder(SECRETS, URI_SECRET)), context)
         return Twin(f"mongosh {uri} --quiet --json=relaxed --eval {shlex.quote(script)}")
 
+    def twin_json(self, spec: Spec, context: TwinContext) -> TwinJson | None:
+        """Give the twin with ObjectIds as their hex text, as a run keeps them in vars."""
+        fields = _JSON_FIELDS.get(spec.operation)
+        if fields is None:
+            return None
+        return TwinJson(
+            f"{self.twin(spec, context).command} | jq -c {shlex.quote(_OIDS_AS_TEXT)}", fields
+        )
+
     def twin_result(self, spec: Spec, output: str) -> dict[str, Any]:
         """Give the result in the shape `run` gives, from the EJSON mongosh printed."""
         from bson import json_util
@@ -244,6 +263,14 @@ class MongoKind(StepKind[Spec]):
 
 
 KIND = MongoKind()
+_OIDS_AS_TEXT = 'walk(if type == "object" and has("$oid") then ."$oid" else . end)'
+_JSON_FIELDS = {
+    "find_one": {"document": "."},
+    "find": {"documents": "."},
+    "aggregate": {"documents": "."},
+    "count_documents": {"count": "."},
+    "command": {"reply": "."},
+}
 
 
 def _calls(spec: Spec) -> tuple[str, str]:

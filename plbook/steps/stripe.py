@@ -21,7 +21,7 @@ from plbook.steps.base import (
     with_secret_placeholders,
 )
 from plbook.steps.deadline import DeadlinePassed, before_deadline
-from plbook.steps.twin import Twin, TwinContext, shell_word
+from plbook.steps.twin import Twin, TwinContext, TwinJson, shell_word
 
 Resource = Literal[
     "webhook_endpoints", "subscriptions", "customers", "events", "checkout_sessions", "invoices"
@@ -102,6 +102,11 @@ class StripeKind(StepKind[Spec]):
         if base.rstrip("/") != _STRIPE_API:
             words += ["--api-base", shell_word(base, context)]
         return Twin(" ".join(words))
+
+    def twin_json(self, spec: Spec, context: TwinContext) -> TwinJson:
+        """Give the CLI line: it prints the API's JSON, a list's objects under `.data`."""
+        fields = {"data": ".data", "has_more": ".has_more"} if spec.list else {"object": "."}
+        return TwinJson(self.twin(spec, context).command, fields)
 
     def twin_result(self, spec: Spec, output: str) -> dict[str, Any]:
         """Give data and has_more of a list, or the object retrieved, from the CLI's JSON."""

@@ -99,6 +99,15 @@ class Twin:
 
 
 @dataclass(frozen=True)
+class TwinJson:
+    """A twin that prints its answer as JSON, for shell lines that keep part of it (`jq`)."""
+
+    command: str
+    fields: Mapping[str, str]
+    """Each `result` field it prints, with the jq path to it in the printed JSON (`.data`)."""
+
+
+@dataclass(frozen=True)
 class TwinContext:
     """What a kind's twin may know besides its resolved spec: the environment and the step."""
 

@@ -14,6 +14,7 @@ import subprocess
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from datetime import timezone
 from pathlib import Path
 from typing import Any
 
@@ -163,6 +164,9 @@ class Checker:
 
     procedure: Procedure
     environment: Environment
+    """The sandbox environment moved to the run's sandbox."""
+    written_down: Environment
+    """The sandbox environment as environments.yaml gives it (default ports)."""
     comparisons: list[Comparison] = field(default_factory=list)
 
     def compare(
@@ -172,7 +176,7 @@ class Checker:
         if writes(step):
             with fresh_sandbox() as other:
                 self._compare_in(
-                    moved_environment(self.environment, other.ports), step, verdict, names, timeout
+                    moved_environment(self.written_down, other.ports), step, verdict, names, timeout
                 )
         else:
             self._compare_in(self.environment, step, verdict, names, timeout)
@@ -205,9 +209,38 @@ class Checker:
                 "drift",
                 f"saves {saved!r}, plbook saved {dict(verdict.attempt.saved)!r}",
             )
+        if status == ours == "passed" and not fresh:
+            status, detail = self._check_setters(
+                twin, variables, dict(verdict.attempt.saved), timeout
+            )
         if twin.twin.not_exact and status == ours:
             status, detail = "not exact", twin.twin.not_exact
         self.comparisons.append(Comparison(self.procedure.id, step.id, ours, status, detail))
+
+    def _check_setters(
+        self, twin: StepTwin, variables: dict[str, str], saved: dict[str, Any], timeout: float
+    ) -> tuple[str, str]:
+        """Give "passed" when each `export VAR=$(…)` line keeps what plbook saved, else why not."""
+        context = twin_context(self.procedure, twin.step, {})
+        for name, line in twin.setters.items():
+            variable = context.variable(Placeholder(VARS, name))
+            done = subprocess.run(
+                ["bash", "-c", f'{line} && printf %s "${variable}"'],
+                env=variables,
+                capture_output=True,
+                timeout=timeout + 20,
+            )
+            kept = done.stdout.decode("utf-8", "replace")
+            try:
+                value = json_util.loads(kept, json_options=_EJSON)
+            except ValueError:
+                return "drift", f"vars.{name}: its line kept {kept[:200]!r}"
+            if not _same({name: value}, {name: saved.get(name)}):
+                return "drift", f"vars.{name}: its line keeps {value!r}, plbook {saved.get(name)!r}"
+        return "passed", ""
+
+
+_EJSON = json_util.RELAXED_JSON_OPTIONS.with_options(tz_aware=True, tzinfo=timezone.utc)
 
 
 def _same(left: dict[str, Any], right: dict[str, Any]) -> bool:
@@ -240,7 +273,7 @@ def run_and_compare(
         listed[ENVIRONMENT] = moved
         monkeypatch.setenv(SANDBOX_API_VARIABLE, sandbox.api_url)
         monkeypatch.setenv("STRIPE_API_BASE", sandbox.stripe_api_base)
-        checker = Checker(catalog.get(procedure_id), moved)
+        checker = Checker(catalog.get(procedure_id), moved, original)
         monkeypatch.setattr(engine, "StepLoop", comparing_loop(checker))
         options = RunOptions(
             environment=ENVIRONMENT, inputs=inputs, yes=True, manual="skip", runs_dir=runs
