@@ -36,9 +36,10 @@ class PageTabs:
 
 def page_tabs(procedure: Procedure, environments: EnvironmentsFile | None) -> PageTabs:
     """Give every environment's exports and step blocks for a procedure's page."""
+    listed = environments.environments if environments else {}
     by_environment: dict[str, ProcedureTwins] = {
-        name: procedure_twins(procedure, name, environments.environments[name])
-        for name in (environment_names(environments) if environments else [])
+        name: procedure_twins(procedure, name, listed[name])
+        for name in environment_names(environments)
     }
     exports = {
         name: export_text(twins.exports) for name, twins in by_environment.items() if twins.exports

@@ -329,7 +329,8 @@ _WHOLE_VAR_IN_JSON = re.compile(r'"\x1bvars:([A-Za-z0-9_]*):0\.000\x1b"')
 
 def _last_response(output: str, head: bool) -> tuple[int, dict[str, str], str]:
     """Give status, headers and body of the last response `curl -i` printed (after redirects)."""
-    status, headers, rest = 0, {}, output
+    status, rest = 0, output
+    headers: dict[str, str] = {}
     while rest.startswith("HTTP/"):
         block, rest = (_HEADERS_END.split(rest, maxsplit=1) + [""])[:2]
         lines = block.splitlines()

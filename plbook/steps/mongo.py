@@ -330,8 +330,8 @@ def _mongosh_script(spec: Spec, context: TwinContext) -> str:
         return f"{target}.getIndexes()"
     if op == "update_one":
         options = ", {upsert: true}" if arg.upsert else ""
-        written = _js_value(arg.update, context, written=True)
-        return f"{target}.updateOne({_js_value(arg.filter, context)}, {written}{options})"
+        change = _js_value(arg.update, context, written=True)
+        return f"{target}.updateOne({_js_value(arg.filter, context)}, {change}{options})"
     written = op == "insert_one"
     call = f"{target}.{_MONGOSH_NAMES.get(op, op)}({_js_value(arg, context, written=written)}"
     if op in ("find_one", "find") and spec.projection is not None:
