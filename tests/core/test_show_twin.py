@@ -37,8 +37,8 @@ def test_twin_lines_are_filled_in_for_the_chosen_environment() -> None:
     )
     # Stripe's own API needs no --api-base; the secret is a variable, never its value.
     assert (
-        'stripe subscriptions list -d status=canceled -d limit=100 --api-key "${STRIPE_SECRET_KEY}"\n'
-        in text
+        "stripe subscriptions list -d status=canceled -d limit=100 "
+        '--api-key "${STRIPE_SECRET_KEY}"\n' in text
     )
     assert "export CANCELED_IDS=$(stripe subscriptions list" in text
     assert (

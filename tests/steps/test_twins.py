@@ -11,10 +11,10 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
-from steps.kind_support import KindRuntime
 
 from plbook.steps import http, mongo, stripe
 from plbook.steps.twin import TwinContext, TwinRuntime
+from steps.kind_support import KindRuntime
 
 pytestmark = pytest.mark.timeout(60)
 
