@@ -182,6 +182,10 @@ class TwinRuntime:
         """Refuse: a twin shows nothing."""
         raise RuntimeError("a twin is resolved without showing messages")
 
+    def show_output(self, line: str) -> None:
+        """Refuse: a twin prints nothing."""
+        raise RuntimeError("a twin is resolved without running anything")
+
     def run_procedure(self, procedure_id: str, inputs: dict[str, Any]) -> bool:
         """Refuse: a twin runs nothing."""
         raise RuntimeError("a twin is resolved without running procedures")
