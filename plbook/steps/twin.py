@@ -217,6 +217,7 @@ def shown(text: str, names: TwinContext) -> str:
 
     A placeholder a shell command quoted (`'$EMAIL'`) is written `"$EMAIL"`, so that it expands.
     """
+    text = text.replace("\\u001b", "\x1b")  # a marker inside JSON the action shows
     text = _SHELL_QUOTED_MARKER.sub(lambda match: f'"{match.group(1)}"', text)
     out = []
     for piece in parts(text):

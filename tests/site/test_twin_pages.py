@@ -70,7 +70,17 @@ def test_a_page_says_what_to_set_first(runbook_site: Path) -> None:
 
     assert "export EMAIL=test@example.com" in exports
     assert ': "${STRIPE_SECRET_KEY:?export STRIPE_SECRET_KEY first}"' in exports
-    assert "export CANCELED_IDS=''" in exports
+    # vars.canceled_ids is kept by the twin of the step that saves it, not set by hand.
+    assert "CANCELED_IDS" not in exports
+    saving = visible_text(step_card(article, "canceled-subscriptions"))
+    assert "export CANCELED_IDS=$(stripe subscriptions list -d status=canceled" in saving
+    assert "jq -c '[.data[].id]')" in saving
+
+
+def test_no_resolved_action_shows_a_placeholder_marker(runbook_site: Path) -> None:
+    for page in (runbook_site / "procedures").rglob("index.html"):
+        text = page.read_text()
+        assert "\\u001b" not in text and "\x1b" not in text, page
 
 
 def test_a_title_with_braces_keeps_its_step_anchor(runbook_site: Path) -> None:

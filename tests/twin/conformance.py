@@ -72,9 +72,9 @@ def moved_environment(environment: Environment, ports: SandboxPorts) -> Environm
 
 
 @contextmanager
-def fresh_sandbox() -> Iterator[Sandbox]:
-    """Give a freshly seeded sandbox on free ports."""
-    with Sandbox(ports=SandboxPorts(*free_ports(4))) as sandbox:
+def fresh_sandbox(faults: tuple[str, ...] = ()) -> Iterator[Sandbox]:
+    """Give a freshly seeded sandbox on free ports, with these faults."""
+    with Sandbox(faults=list(faults), ports=SandboxPorts(*free_ports(4))) as sandbox:
         yield sandbox
 
 
@@ -167,6 +167,7 @@ class Checker:
     """The sandbox environment moved to the run's sandbox."""
     written_down: Environment
     """The sandbox environment as environments.yaml gives it (default ports)."""
+    faults: tuple[str, ...] = ()
     comparisons: list[Comparison] = field(default_factory=list)
 
     def compare(
@@ -174,7 +175,7 @@ class Checker:
     ) -> None:
         """Run the step's twin (if it has one) after plbook ran the step, and record both."""
         if writes(step):
-            with fresh_sandbox() as other:
+            with fresh_sandbox(self.faults) as other:
                 self._compare_in(
                     moved_environment(self.written_down, other.ports), step, verdict, names, timeout
                 )
@@ -251,9 +252,9 @@ def comparing_loop(checker: Checker) -> Callable[..., StepLoop]:
     """Give a StepLoop factory whose loop hands each top-level step's verdict to the checker."""
 
     class ComparingLoop(StepLoop):
-        def verdict(self, step: StepBase, context: Any, path: str, progress: Any) -> Verdict:
+        def verdict(self, step: StepBase, context: Any, path: str, *rest: Any) -> Verdict:
             names = {**context.names(), "vars": dict(context.vars)}
-            verdict = super().verdict(step, context, path, progress)
+            verdict = super().verdict(step, context, path, *rest)
             if "/" not in path and verdict.attempt.status != "skipped":
                 checker.compare(step, verdict, names, self.timeout_of(step))
             return verdict
@@ -262,18 +263,23 @@ def comparing_loop(checker: Checker) -> Callable[..., StepLoop]:
 
 
 def run_and_compare(
-    catalog: Catalog, procedure_id: str, inputs: dict[str, str], runs: Path, monkeypatch: Any
+    catalog: Catalog,
+    procedure_id: str,
+    inputs: dict[str, str],
+    runs: Path,
+    monkeypatch: Any,
+    faults: tuple[str, ...] = (),
 ) -> list[Comparison]:
-    """Run a procedure on a fresh sandbox, comparing every step that has a twin."""
+    """Run a procedure on a fresh sandbox with these faults, comparing each step with a twin."""
     assert catalog.environments is not None
     listed = catalog.environments.environments
     original = listed[ENVIRONMENT]
-    with fresh_sandbox() as sandbox:
+    with fresh_sandbox(faults) as sandbox:
         moved = moved_environment(original, sandbox.ports)
         listed[ENVIRONMENT] = moved
         monkeypatch.setenv(SANDBOX_API_VARIABLE, sandbox.api_url)
         monkeypatch.setenv("STRIPE_API_BASE", sandbox.stripe_api_base)
-        checker = Checker(catalog.get(procedure_id), moved, original)
+        checker = Checker(catalog.get(procedure_id), moved, original, faults)
         monkeypatch.setattr(engine, "StepLoop", comparing_loop(checker))
         options = RunOptions(
             environment=ENVIRONMENT, inputs=inputs, yes=True, manual="skip", runs_dir=runs
