@@ -206,3 +206,15 @@ def test_the_stripe_twin_uses_the_real_cli_syntax_and_the_environments_api_base(
         {"stripe_api_base": "https://api.stripe.com"},
     )
     assert live == 'stripe checkout sessions retrieve cs_1 --api-key "${STRIPE_SECRET_KEY}"'
+
+
+def test_a_twin_that_cannot_follow_redirects_as_httpx_says_why() -> None:
+    spec = http.KIND.resolve(
+        http.Spec(method="PUT", url="http://x/y", follow_redirects=True), TwinRuntime("t", {})
+    )
+
+    assert http.KIND.twin(spec, TwinContext()).not_exact == (
+        "curl keeps PUT after a redirect where httpx may switch to GET"
+    )
+    exact = http.KIND.resolve(http.Spec(method="PUT", url="http://x/y"), TwinRuntime("t", {}))
+    assert http.KIND.twin(exact, TwinContext()).not_exact is None
