@@ -133,6 +133,8 @@ class TwinRuntime:
     """A step runtime that resolves for the page: the environment's values, placeholders else."""
 
     timeout = 30.0
+    output_limit = 0
+    """Nothing runs, so nothing is kept."""
 
     def __init__(self, environment_name: str, values: Mapping[str, Any]) -> None:
         self.values = dict(values)
@@ -154,9 +156,19 @@ class TwinRuntime:
         """Give the whole timeout: nothing runs."""
         return self.timeout
 
-    def render(self, value: Any, *, shell: bool = False) -> Any:
+    def render(
+        self, value: Any, *, shell: bool = False, overrides: Mapping[str, Any] | None = None
+    ) -> Any:
         """Give `value` with the environment's values filled in and placeholders for the rest."""
-        return expr.render(value, self.names, shell=shell)
+        return expr.render(value, {**self.names, **(overrides or {})}, shell=shell)
+
+    def input_values(self) -> Mapping[str, Any]:
+        """Give no input values: an input stays a shell variable the person sets (curl encodes)."""
+        return {}
+
+    def holds_secret(self, text: str) -> bool:
+        """Tell no: a twin holds no secret value, only the names of secrets."""
+        return False
 
     def env_value(self, name: str) -> Any:
         """Give the environment's value `name`."""
