@@ -256,7 +256,7 @@ def comparing_loop(checker: Checker) -> Callable[..., StepLoop]:
             names = {**context.names(), "vars": dict(context.vars)}
             verdict = super().verdict(step, context, path, *rest)
             if "/" not in path and verdict.attempt.status != "skipped":
-                checker.compare(step, verdict, names, self.timeout_of(step))
+                checker.compare(step, verdict, names, self.limits_of(step)[0])
             return verdict
 
     return ComparingLoop
