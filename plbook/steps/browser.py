@@ -222,7 +222,7 @@ class BrowserKind(StepKind[Spec]):
 
     def action_line(self, spec: Spec) -> str:
         """Give the actions on one line, as the twin reads."""
-        return self.twin(spec, {}) or spec.url
+        return self.describe(spec).manual_equivalent or spec.url
 
     def resolve(self, spec: Spec, runtime: StepRuntime) -> Spec:
         """Give the spec with every `{{ }}` value filled in."""

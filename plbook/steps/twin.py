@@ -13,6 +13,7 @@ import shlex
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
 from plbook import expr
@@ -193,6 +194,10 @@ class TwinRuntime:
     def show_message(self, text: str) -> None:
         """Refuse: a twin shows nothing."""
         raise RuntimeError("a twin is resolved without showing messages")
+
+    def evidence_path(self, name: str) -> Path:
+        """Refuse: a twin keeps no evidence."""
+        raise RuntimeError("a twin is resolved without keeping evidence")
 
     def show_output(self, line: str) -> None:
         """Refuse: a twin prints nothing."""
