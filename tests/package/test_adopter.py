@@ -160,7 +160,7 @@ def test_init_validate_run_build_and_up_from_the_wheel(
             assert "PASSED" in ran.stdout
     finally:
         serving.send_signal(signal.SIGINT)
-        serving.wait(timeout=60)
+        serving.wait(timeout=180)
     built = subprocess.run(
         [str(installed.bin / "mkdocs"), "build", "--strict", "--site-dir", "strict-site"],
         cwd=folder,
