@@ -7,6 +7,7 @@ M/M. A twin that says it is not exact counts as a failure until it is.
 from __future__ import annotations
 
 import os
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -51,14 +52,22 @@ def test_every_twin_reaches_plbooks_verdict(tmp_path: Path, monkeypatch, capsys)
         pytest.skip("mongosh is not installed; run `bash .ci/setup --twins`")
     catalog = load_catalog([ROOT / "procedures"])
     expected = _twin_steps(catalog)
-    comparisons: list[Comparison] = []
-    for procedure_id in expected:
-        inputs = _example_inputs(catalog.get(procedure_id))
-        runs = tmp_path / "runs"
-        comparisons += run_and_compare(catalog, procedure_id, inputs, runs, monkeypatch)
-        if procedure_id in FAULTED_RUNS:
-            faults = FAULTED_RUNS[procedure_id]
-            comparisons += run_and_compare(catalog, procedure_id, inputs, runs, monkeypatch, faults)
+
+    def compare_every_procedure() -> list[Comparison]:
+        found: list[Comparison] = []
+        for procedure_id in expected:
+            inputs = _example_inputs(catalog.get(procedure_id))
+            runs = tmp_path / "runs"
+            found += run_and_compare(catalog, procedure_id, inputs, runs, monkeypatch)
+            if procedure_id in FAULTED_RUNS:
+                faults = FAULTED_RUNS[procedure_id]
+                found += run_and_compare(catalog, procedure_id, inputs, runs, monkeypatch, faults)
+        return found
+
+    # The runs go in a thread of their own, as browser steps do in a `plbook run` process: the
+    # site tests keep a Playwright session (and its event loop) open in the main thread.
+    with ThreadPoolExecutor(max_workers=1) as worker:
+        comparisons = worker.submit(compare_every_procedure).result()
     total = sum(len(steps) for steps in expected.values())
     by_step: dict[tuple[str, str], list[Comparison]] = {}
     for comparison in comparisons:
