@@ -42,8 +42,22 @@ def _add_procedure(project: Path, procedure_id: str, **extra: object) -> None:
     (project / "procedures" / f"{procedure_id}.yaml").write_text(yaml.safe_dump(procedure))
 
 
+CI_VARIABLES = {
+    "CI",
+    "GITHUB_ACTIONS",
+    "GITLAB_CI",
+    "BUILDKITE",
+    "CIRCLECI",
+    "JENKINS_URL",
+    "PLBOOK_CI_NAME",
+    "PLBOOK_CI_URL",
+}
+
+
 def _run(project: Path, procedure_id: str) -> None:
-    env = {**os.environ, "NO_COLOR": "1", "PLBOOK_HISTORY": ""}
+    # A person's run, even when the suite itself runs in CI: the page then names user@host.
+    outside_ci = {k: v for k, v in os.environ.items() if k not in CI_VARIABLES}
+    env = {**outside_ci, "NO_COLOR": "1", "PLBOOK_HISTORY": ""}
     done = subprocess.run(
         [sys.executable, "-m", "plbook", "run", procedure_id, "--env", "sandbox"],
         cwd=project,
