@@ -161,6 +161,14 @@ def read_journal(path: Path) -> list[dict[str, Any]]:
     return events
 
 
+def files_folder(run_id: str, runs_dir: Path = RUNS_DIR) -> Path:
+    """Give where a run keeps the files its steps save (screenshots): `.plbook/files/RUN_ID/`.
+
+    Beside `runs/`, which holds journals only.
+    """
+    return runs_dir.with_name("files") / run_id
+
+
 def journal_path(run: str, runs_dir: Path = RUNS_DIR) -> Path:
     """Give the journal of a run given by id or path, or a user error naming recent runs."""
     candidate = Path(run)

@@ -8,7 +8,8 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from plbook.records import run_from_events
+from plbook.records import StepRecord, run_from_events
+from plbook.steps import STEP_KINDS
 
 PROVENANCE = ("operator", "host", "command", "plbook_version", "git_commit", "ci")
 """Who and what started a run, as a `runs` document keeps them (flat, to query and index)."""
@@ -41,9 +42,16 @@ def run_document(events: list[dict[str, Any]], *, live: bool = False) -> dict[st
         "exit_code": record.exit_code if finished else None,
         "counts": dict(record.counts),
         "next_procedure": record.next_procedure,
-        # Enough of each step for the site's "last passed" per step, without reading events.
+        # Enough of each step for the site's "last passed" per step and the files it shows
+        # (a screenshot), without reading events.
         "steps": [
-            {"path": step.path, "status": step.status, "finished_at": step.finished_at}
+            {
+                "path": step.path,
+                "status": step.status,
+                "finished_at": step.finished_at,
+                "duration_ms": step.duration_ms,
+                **({"files": shown} if (shown := _shown_files(step)) else {}),
+            }
             for step in record.steps
         ],
         "resumes": [
@@ -52,6 +60,14 @@ def run_document(events: list[dict[str, Any]], *, live: bool = False) -> dict[st
         "events": len(events),
     }
     return document
+
+
+def _shown_files(step: StepRecord) -> list[str]:
+    """Give the files a passed step's page shows from its run, as its kind names them."""
+    kind = STEP_KINDS.get(step.kind)
+    if kind is None or step.status != "passed" or not isinstance(step.result, dict):
+        return []
+    return kind.shown_files(step.result)
 
 
 def provenance(event: dict[str, Any]) -> dict[str, Any]:

@@ -12,7 +12,7 @@ from pydantic import ValidationError
 from plbook import expr
 from plbook.catalog import Catalog
 from plbook.model import Environment, Input, Procedure
-from plbook.records import Attempt, Failure
+from plbook.records import Attempt, Failure, files_folder
 from plbook.references import names_read
 from plbook.run.context import RunContext
 from plbook.run.gates import SKIPPED_ERROR, STOPPED_ERROR, Gates
@@ -74,9 +74,8 @@ class StepLoop:
     def __post_init__(self) -> None:
         self.path = tool_path(self.environment)
         self.gates = Gates(self.options, self.prompts, self.recorder)
-        # Files steps keep (screenshots) go in .plbook/files/RUN_ID/, beside runs/ (journals only).
         journal = self.recorder.journal.path
-        self.evidence_folder = journal.parent.with_name("files") / journal.stem
+        self.evidence_folder = files_folder(journal.stem, journal.parent)
 
     @property
     def next_procedure(self) -> str | None:

@@ -6,10 +6,12 @@ cannot be read leaves every page saying so, and the build goes on.
 
 from __future__ import annotations
 
+import re
 import threading
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
+from pathlib import Path
 from typing import Any
 
 from plbook.config import ProjectConfig
@@ -18,7 +20,10 @@ from plbook.history.setting import history_uri, open_store
 from plbook.history.store import RunQuery
 from plbook.history.timeline import who
 from plbook.model import Procedure
+from plbook.records import files_folder
 
+EVIDENCE_FOLDER = "evidence"
+"""Where the site keeps the files pages show from runs, inside the procedure pages' folder."""
 READ_SECONDS = 10.0
 """How long a build waits for the history before it says the history is unavailable."""
 RUNS_READ = 5000
@@ -36,6 +41,22 @@ class LastRun:
     duration: str
     evidence_url: str | None
     run_id: str
+    within: str | None = None
+    """The procedure whose run called this one inline (`smoke-tests`), when it was not run alone."""
+
+
+@dataclass(frozen=True)
+class ShownFile:
+    """A file a step of the last verified run saved, found where that run kept it."""
+
+    run_id: str
+    name: str
+    source: Path
+
+    @property
+    def site_path(self) -> str:
+        """Give its path in the site, relative to the procedure pages' folder."""
+        return f"{EVIDENCE_FOLDER}/{self.run_id}/{self.name}"
 
 
 @dataclass(frozen=True)
@@ -48,6 +69,8 @@ class ProcedureFreshness:
     verify_every: float | None = None
     stale: bool = False
     unavailable: str | None = None
+    shown_files: dict[str, list[ShownFile]] = field(default_factory=dict)
+    """By step id: the files the last verified run's step saved for its page (screenshots)."""
 
     @property
     def never_verified(self) -> bool:
@@ -60,7 +83,10 @@ class Freshness:
     """What the history says at build time, for every procedure."""
 
     runs: list[dict[str, Any]] = field(default_factory=list)
+    """Every run read, plus a run of each procedure another one called inline (see `calls`)."""
     unavailable: str | None = None
+    runs_dir: Path | None = None
+    """The local runs folder: beside it, each run's files (a MongoDB history holds none)."""
     now: datetime = field(default_factory=lambda: datetime.now(timezone.utc))
 
     def of(self, procedure: Procedure, config: ProjectConfig | None) -> ProcedureFreshness:
@@ -78,8 +104,9 @@ class Freshness:
             for step in run.get("steps") or ():
                 if step["status"] == "passed" and step.get("finished_at"):
                     steps[step["path"]] = _aware(datetime.fromisoformat(step["finished_at"]))
-        passed = [run["finished_at"] for run in mine if run["status"] == "passed"]
-        last_passed = max(passed) if passed else None
+        passed = [run for run in mine if run["status"] == "passed"]
+        verified = max(passed, key=lambda run: run["finished_at"]) if passed else None
+        last_passed = verified["finished_at"] if verified else None
         stale = budget is not None and (
             last_passed is None or (self.now - last_passed).total_seconds() > budget
         )
@@ -89,7 +116,67 @@ class Freshness:
             last_passed=last_passed,
             verify_every=budget,
             stale=stale,
+            shown_files=self._shown_files(verified) if verified else {},
         )
+
+    def _shown_files(self, run: dict[str, Any]) -> dict[str, list[ShownFile]]:
+        """Give the files the run's own steps saved that are on this machine, by step id."""
+        run_id = str(run["run_id"])
+        if self.runs_dir is None or not _plain_name(run_id):
+            return {}
+        folder = files_folder(run_id, self.runs_dir)
+        shown: dict[str, list[ShownFile]] = {}
+        for step in run.get("steps") or ():
+            for name in step.get("files") or ():
+                # Plain names in the run's folder only: a history document names nothing else.
+                top_level = "/" not in str(step["path"])
+                if top_level and _plain_name(name) and (folder / name).is_file():
+                    shown.setdefault(step["path"], []).append(
+                        ShownFile(run_id, name, folder / name)
+                    )
+        return shown
+
+
+def with_inline_runs(
+    runs: list[dict[str, Any]], calls: dict[str, dict[str, str]]
+) -> list[dict[str, Any]]:
+    """Give the runs plus, for each step that ran a procedure inline, that procedure's run.
+
+    `calls` gives, per procedure, the procedure each of its `procedure:` steps runs. A called
+    run has the caller's run id, who and environment, the calling step's verdict and times, and
+    its own steps: smoke-tests passing verifies each smoke test it ran.
+    """
+    found = list(runs)
+    for run in runs:
+        found += _runs_within(run, calls)
+    return found
+
+
+def _runs_within(run: dict[str, Any], calls: dict[str, dict[str, str]]) -> list[dict[str, Any]]:
+    called = calls.get(run["procedure"], {})
+    within: list[dict[str, Any]] = []
+    for step in run.get("steps") or ():
+        procedure = called.get(step["path"])
+        if procedure is None or step["status"] not in ("passed", "failed"):
+            continue  # not a call, or a call that did not run (skipped, not reached)
+        prefix = step["path"] + "/"
+        inner = {
+            **run,
+            "procedure": procedure,
+            "status": step["status"],
+            "finished_at": _aware(datetime.fromisoformat(step["finished_at"]))
+            if step.get("finished_at")
+            else None,
+            "duration_ms": step.get("duration_ms"),
+            "within": run.get("within") or run["procedure"],
+            "steps": [
+                {**inner, "path": inner["path"].removeprefix(prefix)}
+                for inner in run.get("steps") or ()
+                if inner["path"].startswith(prefix)
+            ],
+        }
+        within += [inner, *_runs_within(inner, calls)]
+    return within
 
 
 def read_freshness(config: ProjectConfig, seconds: float = READ_SECONDS) -> Freshness:
@@ -112,7 +199,9 @@ def read_freshness(config: ProjectConfig, seconds: float = READ_SECONDS) -> Fres
     reader.start()
     reader.join(seconds)
     if "runs" in found:
-        return Freshness(runs=[_with_aware_times(run) for run in found["runs"]])
+        return Freshness(
+            runs=[_with_aware_times(run) for run in found["runs"]], runs_dir=config.runs_dir
+        )
     reason = found.get("error") or f"no answer within {seconds:g}s"
     return Freshness(unavailable=f"the run history could not be read ({reason})")
 
@@ -127,7 +216,13 @@ def _last_run(run: dict[str, Any]) -> LastRun:
         duration=format_duration(round((run.get("duration_ms") or 0) / 1000, 1)),
         evidence_url=ci.get("url") or None,
         run_id=str(run["run_id"]),
+        within=run.get("within"),
     )
+
+
+def _plain_name(name: object) -> bool:
+    """Tell whether `name` is a file name plbook could have given (no folder, no dot first)."""
+    return isinstance(name, str) and re.fullmatch(r"[A-Za-z0-9_-][A-Za-z0-9._-]*", name) is not None
 
 
 def _with_aware_times(run: dict[str, Any]) -> dict[str, Any]:
@@ -145,5 +240,18 @@ def procedures_freshness(
     procedures: Iterable[Procedure], config: ProjectConfig
 ) -> dict[str, ProcedureFreshness]:
     """Give every procedure's freshness by id, from one bounded read of the project's history."""
+    procedures = list(procedures)
     history = read_freshness(config)
+    history.runs = with_inline_runs(history.runs, _calls(procedures))
     return {procedure.id: history.of(procedure, config) for procedure in procedures}
+
+
+def _calls(procedures: list[Procedure]) -> dict[str, dict[str, str]]:
+    """Give, per procedure, the procedure each of its steps runs inline, by step id."""
+    calls: dict[str, dict[str, str]] = {}
+    for procedure in procedures:
+        for step in procedure.steps:
+            called = step.called_procedure
+            if called is not None:
+                calls.setdefault(procedure.id, {})[step.id] = called
+    return calls

@@ -6,6 +6,7 @@ that do not run MkDocs plugins (Zensical). One function decides what the pages a
 
 from __future__ import annotations
 
+import shutil
 from importlib.resources import files
 from pathlib import Path
 
@@ -71,6 +72,16 @@ def site_pages(
     return generated
 
 
+def shown_files(freshness: dict[str, ProcedureFreshness] | None) -> dict[str, Path]:
+    """Give the files pages show from their last verified runs (screenshots), by docs path."""
+    return {
+        f"{PROCEDURES_FOLDER}/{shown.site_path}": shown.source
+        for fresh in (freshness or {}).values()
+        for files in fresh.shown_files.values()
+        for shown in files
+    }
+
+
 def asset_texts() -> dict[str, str]:
     """Give the stylesheet and script every site gets, by docs-relative path (package data)."""
     assets = files("plbook.site").joinpath("assets")
@@ -86,7 +97,7 @@ def write_pages(
     templates: jinja2.Environment,
     freshness: dict[str, ProcedureFreshness] | None = None,
 ) -> list[Path]:
-    """Write the generated pages, stylesheet and script into `folder`; give the files written.
+    """Write the generated pages, stylesheet, script and shown files into `folder`; give them.
 
     `folder` is the site's procedures folder (`<docs_dir>/procedures`). It is emptied first (a
     removed procedure leaves no stale page) and holds a .gitignore of everything, so the written
@@ -111,6 +122,11 @@ def write_pages(
         path = folder / relative
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(text, encoding="utf-8")
+        written.append(path)
+    for relative, source in shown_files(freshness).items():
+        path = folder / relative.removeprefix(prefix)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(source, path)
         written.append(path)
     (folder / ".gitignore").write_text(WRITTEN_MARK + "*\n", encoding="utf-8")
     return written

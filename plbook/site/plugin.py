@@ -108,8 +108,9 @@ class PlbookPlugin(BasePlugin[PlbookConfig]):
                 written
             ):
                 files.remove(file)  # pages `plbook pages` wrote: made again here, from the YAML
+        freshness = self._freshness(config)
         try:
-            texts = generate.site_pages(self.catalog, self.templates, self._freshness(config))
+            texts = generate.site_pages(self.catalog, self.templates, freshness)
         except PlbookError as error:
             raise PluginError(str(error)) from None
         self.procedure_files: dict[str, File] = {}
@@ -124,17 +125,31 @@ class PlbookPlugin(BasePlugin[PlbookConfig]):
                 self.listing_files.append(file)
         for src_uri, content in generate.asset_texts().items():
             self._add(files, config, src_uri, content)
+        for src_uri, source in generate.shown_files(freshness).items():
+            self._add(files, config, src_uri, source=source)
         if files.get_file_from_path(TAGS_PAGE) is None:
             self._add(files, config, TAGS_PAGE, generate.TAGS_PAGE_TEXT)
         return files
 
-    def _add(self, files: Files, config: MkDocsConfig, src_uri: str, content: str) -> File:
+    def _add(
+        self,
+        files: Files,
+        config: MkDocsConfig,
+        src_uri: str,
+        content: str | None = None,
+        *,
+        source: Path | None = None,
+    ) -> File:
+        """Add a generated page or asset (`content`), or a file copied from `source`."""
         existing = files.get_file_from_path(src_uri)
         if existing is not None and not existing.generated_by:
             raise PluginError(
                 f"{config.docs_dir}/{src_uri} is in the way of a generated page; rename it"
             )
-        file = File.generated(config, src_uri, content=content)
+        if source is not None:
+            file = File.generated(config, src_uri, abs_src_path=str(source))
+        else:
+            file = File.generated(config, src_uri, content=content or "")
         files.append(file)
         return file
 

@@ -207,6 +207,14 @@ class StepKind(Generic[SpecT]):
         """Give a heading and text the evidence shows as is (a message sent), else None."""
         return None
 
+    def shown_files(self, result: Mapping[str, Any]) -> list[str]:
+        """Give the files of a passed step's `result` its page shows from the last verified run.
+
+        Names of files the step saved with `StepRuntime.evidence_path` (a screenshot), in the
+        run's files folder; the site copies those it finds and shows them under the step.
+        """
+        return []
+
     def readiness_problems(self, spec: SpecT, environment: Mapping[str, Any]) -> list[str]:
         """Give what this environment lacks for a spec to run (checked before step 1)."""
         return []

@@ -228,6 +228,10 @@ class BrowserKind(StepKind[Spec]):
         """Give the spec with every `{{ }}` value filled in."""
         return resolve_model(spec, runtime)
 
+    def shown_files(self, result: Mapping[str, Any]) -> list[str]:
+        """Give the screenshots the step took: its page shows them from the last verified run."""
+        return [Path(str(path)).name for path in result.get("screenshots") or ()]
+
     def readiness_problems(self, spec: Spec, environment: Mapping[str, Any]) -> list[str]:
         """Give what stops a browser from starting here: Playwright or Chromium missing."""
         if importlib.util.find_spec("playwright") is None:

@@ -238,8 +238,8 @@ def test_production_asks_once_before_anything_runs(runbook: Runbook) -> None:
     assert code == 130
     assert output.count("Run 'health-check' against production? [y/N]") == 1
     assert not (runbook.directory / ".plbook").exists()
-    code, _ = _run_interactively(runbook, "health-check", "y\n", environment="production")
-    assert code == 0
+    code, output = _run_interactively(runbook, "health-check", "y\n", environment="production")
+    assert code == 0, output
 
 
 def test_input_pattern_must_match_the_whole_value(runbook: Runbook) -> None:

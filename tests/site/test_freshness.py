@@ -4,20 +4,26 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator
+from datetime import datetime, timezone
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
 import pymongo
 import pytest
 import yaml
-from site_helpers import build_project, make_project, visible_text
+from site_helpers import build_project, make_project, served, visible_text
 
+from plbook.model import Procedure
 from plbook.sandbox.addresses import free_ports
 from plbook.sandbox.mongo_server import MongoServer
+from plbook.site.freshness import Freshness
 
 
 @pytest.fixture(scope="module")
@@ -128,3 +134,138 @@ def test_an_unreachable_history_leaves_the_build_going_and_the_pages_saying_so(
     page = _article(site, "procedures/check-database")
     assert "Not known: the run history could not be read" in page
     assert "never verified" not in page
+
+
+class _OnePage(BaseHTTPRequestHandler):
+    def do_GET(self) -> None:  # noqa: N802 - the stdlib's name
+        body = b"<!doctype html><title>Status</title><h1>All systems go</h1>"
+        self.send_response(200)
+        self.send_header("Content-Type", "text/html")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, format: str, *args: Any) -> None:
+        """Stay quiet."""
+
+
+@pytest.fixture
+def status_page() -> Iterator[str]:
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _OnePage)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}/"
+    server.shutdown()
+    server.server_close()
+
+
+@pytest.mark.browser
+@pytest.mark.skipif(shutil.which("chromium") is None, reason="Debian's chromium is not installed")
+def test_a_browser_step_shows_the_screenshot_of_the_last_verified_run_also_when_run_inline(
+    tmp_path: Path, status_page: str, browser: Any
+) -> None:
+    project = make_project(tmp_path / "project")
+    procedures = project / "procedures"
+    (procedures / "status-page.yaml").write_text(
+        yaml.safe_dump(
+            {
+                "title": "Status page shows all systems go",
+                "summary": "A browser check with a screenshot.",
+                "category": "smoke-test",
+                "steps": [
+                    {
+                        "id": "look",
+                        "title": "The status page says all systems go",
+                        "browser": {
+                            "url": status_page,
+                            "actions": [{"screenshot": "status"}],
+                        },
+                        "expect": ["'All systems go' in result.text"],
+                    }
+                ],
+            }
+        )
+    )
+    (procedures / "all-checks.yaml").write_text(
+        yaml.safe_dump(
+            {
+                "title": "All checks",
+                "summary": "Runs the status page check inline.",
+                "category": "smoke-test",
+                "steps": [{"id": "status", "title": "Status", "procedure": "status-page"}],
+            }
+        )
+    )
+    _run(project, "all-checks")  # status-page never ran alone: it was verified inside all-checks
+    saved = list((project / ".plbook" / "files").glob("*/status--look-status.png"))
+    assert len(saved) == 1
+    run_id = saved[0].parent.name
+
+    site = build_project(project)
+    article = _article(site, "procedures/status-page")
+    assert "sandbox passed" in article and f"run {run_id} (inside All checks)" in article
+    assert f"status--look-status.png, saved by the last verified run ({run_id}, passed" in article
+    copied = site / "procedures" / "evidence" / run_id / "status--look-status.png"
+    assert copied.read_bytes() == saved[0].read_bytes()
+    assert "This procedure was never verified" not in _article(site, "procedures/all-checks")
+
+    with served(site) as url:
+        context = browser.new_context()
+        tab = context.new_page()
+        tab.goto(f"{url}/procedures/status-page/")
+        image = tab.locator("figure.plbook-shown img")
+        image.scroll_into_view_if_needed()
+        tab.wait_for_function("() => document.querySelector('figure.plbook-shown img').complete")
+        assert image.evaluate("img => img.naturalWidth") > 0
+        context.close()
+
+    # The pages written for Zensical carry the same file, beside the page that shows it.
+    done = subprocess.run(
+        [sys.executable, "-m", "plbook", "pages"],
+        cwd=project,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    written = project / "runbook" / "procedures" / "evidence" / run_id / "status--look-status.png"
+    assert written.read_bytes() == saved[0].read_bytes()
+    assert (
+        f"(evidence/{run_id}/status--look-status.png)"
+        in (project / "runbook" / "procedures" / "status-page.md").read_text()
+    )
+
+
+def test_a_history_cannot_make_the_site_copy_files_from_elsewhere(tmp_path: Path) -> None:
+    runs_dir = tmp_path / ".plbook" / "runs"
+    secret = tmp_path / ".plbook" / "files" / "x"
+    secret.parent.mkdir(parents=True)
+    secret.write_text("not for the site")
+    (runs_dir.with_name("files") / "ok-run").mkdir()
+    (runs_dir.with_name("files") / "ok-run" / "look-shot.png").write_bytes(b"png")
+    procedure = Procedure.model_validate(
+        {
+            "id": "p",
+            "title": "P",
+            "summary": "S.",
+            "category": "smoke-test",
+            "steps": [{"id": "look", "title": "Look", "shell": "true"}],
+        }
+    )
+
+    def shown(run_id: str, files: list[str]) -> dict[str, list[str]]:
+        run = {
+            "run_id": run_id,
+            "procedure": "p",
+            "environment": "sandbox",
+            "status": "passed",
+            "finished_at": datetime.now(timezone.utc),
+            "steps": [{"path": "look", "status": "passed", "files": files}],
+        }
+        fresh = Freshness(runs=[run], runs_dir=runs_dir).of(procedure, None)
+        return {k: [f.name for f in v] for k, v in fresh.shown_files.items()}
+
+    assert shown("ok-run", ["look-shot.png", "missing.png"]) == {"look": ["look-shot.png"]}
+    assert shown("ok-run", ["../x", "/etc/passwd", ".hidden", "../../files/x"]) == {}
+    assert shown("..", ["files/x"]) == {}
+    assert shown("../files", ["x"]) == {}
