@@ -118,7 +118,7 @@ Name = Annotated[str, Field(pattern=NAME_PATTERN)]
 class Strict(BaseModel):
     """A part of the format: unknown keys are errors, names as written in YAML."""
 
-    model_config = ConfigDict(extra="forbid", populate_by_name=True, frozen=True)
+    model_config = ConfigDict(extra="forbid", populate_by_name=True, frozen=True, defer_build=True)
 
 
 # Where a link's target starts in Markdown or HTML: `](`, a `[ref]:` definition, `<`, `href=`.

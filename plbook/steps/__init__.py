@@ -7,9 +7,10 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Mapping
+from functools import cached_property
 from typing import TYPE_CHECKING, Annotated, Any, Literal
 
-from pydantic import BeforeValidator, Field, PrivateAttr, create_model, model_validator
+from pydantic import BeforeValidator, Field, create_model, model_validator
 
 from plbook import expr
 from plbook.fields import Identifier, Name, Prose, Size, Strict, Wait
@@ -139,15 +140,11 @@ class StepBase(Strict):
         "(otherwise it is skipped: condition false).",
     )
 
-    # Set once validated: the step loop, the journal and the page ask for it many times.
-    _kind: str = PrivateAttr("")
-
-    @property
+    # Kept once asked: the step loop, the journal and the page ask for it many times.
+    @cached_property
     def kind(self) -> str:
         """Give the name of the step's kind (`http`, `shell`, ...)."""
-        if not self._kind:
-            self._kind = next(name for name in STEP_KINDS if getattr(self, name) is not None)
-        return self._kind
+        return next(name for name in STEP_KINDS if getattr(self, name) is not None)
 
     @property
     def kind_contract(self) -> StepKind[Any]:
