@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 from dataclasses import dataclass
@@ -38,8 +39,19 @@ def example_inputs(procedure_id: str) -> list[str]:
     return flags
 
 
-def plbook_run(procedure_id: str, *extra: str) -> RunOutcome:
-    """Run `plbook run ID --env sandbox` non-interactively, as docs CI does."""
+def scratch_runbook(folder: Path) -> Path:
+    """Give a copy of the runbook project (procedures, plbook.yaml) whose runs stay in `folder`.
+
+    Runs against a faulted sandbox fail on purpose: kept in the repository's own history, they
+    would be what its pages call the last sandbox run.
+    """
+    shutil.copytree(PROCEDURES, folder / "procedures")
+    shutil.copy(ROOT / "plbook.yaml", folder / "plbook.yaml")
+    return folder
+
+
+def plbook_run(procedure_id: str, *extra: str, project: Path = ROOT) -> RunOutcome:
+    """Run `plbook run ID --env sandbox` non-interactively in `project`, as docs CI does."""
     command = [
         sys.executable,
         "-m",
@@ -57,7 +69,7 @@ def plbook_run(procedure_id: str, *extra: str) -> RunOutcome:
     environment = {**os.environ, "NO_COLOR": "1"}
     done = subprocess.run(
         command,
-        cwd=ROOT,
+        cwd=project,
         capture_output=True,
         text=True,
         timeout=600,
