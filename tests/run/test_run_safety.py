@@ -9,7 +9,8 @@ import time
 from io import StringIO
 from pathlib import Path
 
-from run_support import CANARY, Runbook
+from run_support import CANARY, Runbook, runbook_at
+from terminal_session import TerminalSession
 
 from plbook.catalog import load_catalog
 from plbook.run import RunOptions, run_procedure
@@ -232,14 +233,27 @@ steps:
     assert mark.exists()
 
 
-def test_production_asks_once_before_anything_runs(runbook: Runbook) -> None:
+def test_production_asks_once_before_anything_runs(tmp_path: Path, own_api_url: str) -> None:
+    # In a real terminal, as on call: the question comes before any step, and only once.
+    # A server of its own: after the suite before it, the shared one twice in four runs closed
+    # this test's first request unanswered ("Server disconnected without sending a response"),
+    # in-process and as a subprocess alike; the cause is not known yet (see the closing note).
+    runbook = runbook_at(tmp_path, own_api_url)
     runbook.add_fixture("health-check")
-    code, output = _run_interactively(runbook, "health-check", "n\n", environment="production")
-    assert code == 130
-    assert output.count("Run 'health-check' against production? [y/N]") == 1
+    command = ["run", "health-check", "--env", "production", "--path", "procedures"]
+    declined = TerminalSession(command, runbook.directory)
+    declined.expect(r"Run 'health-check' against production\? \[y/N\]")
+    declined.answer("n")
+    assert declined.finish() == 130
+    assert declined.output.count("against production?") == 1
+    assert "[1/2]" not in declined.output
     assert not (runbook.directory / ".plbook").exists()
-    code, output = _run_interactively(runbook, "health-check", "y\n", environment="production")
-    assert code == 0, output
+    confirmed = TerminalSession(command, runbook.directory)
+    confirmed.expect(r"Run 'health-check' against production\? \[y/N\]")
+    confirmed.answer("y")
+    assert confirmed.finish() == 0, confirmed.output
+    assert confirmed.output.count("against production?") == 1
+    assert "PASSED: 2 passed" in confirmed.output
 
 
 def test_input_pattern_must_match_the_whole_value(runbook: Runbook) -> None:
