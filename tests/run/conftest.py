@@ -65,7 +65,14 @@ class _FaultyHandler(BaseHTTPRequestHandler):
         """Stay quiet."""
 
 
-def _serve_api() -> Iterator[str]:
+@pytest.fixture
+def api_url() -> Iterator[str]:
+    """Give the base URL of a local API with healthy and faulty endpoints, one per test.
+
+    One server per test, not per session: after the suite before them, a shared one closed the
+    first request of the next test unanswered ("Server disconnected without sending a
+    response"), twice in four full runs; the cause is not known yet (see the closing note).
+    """
     server = ThreadingHTTPServer(("127.0.0.1", 0), _FaultyHandler)
     server.daemon_threads = True
     thread = threading.Thread(target=server.serve_forever, daemon=True)
@@ -73,22 +80,6 @@ def _serve_api() -> Iterator[str]:
     yield f"http://127.0.0.1:{server.server_address[1]}"
     server.shutdown()
     server.server_close()
-
-
-@pytest.fixture(scope="session")
-def api_url() -> Iterator[str]:
-    """Give the base URL of a local API with healthy and faulty endpoints."""
-    yield from _serve_api()
-
-
-@pytest.fixture
-def own_api_url() -> Iterator[str]:
-    """Give the base URL of the same API, started for one test only.
-
-    After the whole suite before it, the shared server once closed a connection of
-    `test_production_asks_once_before_anything_runs` unanswered (see its comment).
-    """
-    yield from _serve_api()
 
 
 @pytest.fixture

@@ -9,7 +9,7 @@ import time
 from io import StringIO
 from pathlib import Path
 
-from run_support import CANARY, Runbook, runbook_at
+from run_support import CANARY, Runbook
 from terminal_session import TerminalSession
 
 from plbook.catalog import load_catalog
@@ -233,12 +233,8 @@ steps:
     assert mark.exists()
 
 
-def test_production_asks_once_before_anything_runs(tmp_path: Path, own_api_url: str) -> None:
+def test_production_asks_once_before_anything_runs(runbook: Runbook) -> None:
     # In a real terminal, as on call: the question comes before any step, and only once.
-    # A server of its own: after the suite before it, the shared one twice in four runs closed
-    # this test's first request unanswered ("Server disconnected without sending a response"),
-    # in-process and as a subprocess alike; the cause is not known yet (see the closing note).
-    runbook = runbook_at(tmp_path, own_api_url)
     runbook.add_fixture("health-check")
     command = ["run", "health-check", "--env", "production", "--path", "procedures"]
     declined = TerminalSession(command, runbook.directory)
