@@ -31,9 +31,13 @@ def mongodb_uri(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     server.stop()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture
 def stripe_api_base() -> Iterator[str]:
-    """Give the base URL of the sandbox's Stripe API stand-in."""
+    """Give the base URL of the sandbox's Stripe API stand-in, one per test.
+
+    Not one per session: a loopback server the pytest process shares across many tests once
+    closed the next test's first request unanswered (see tests/run/conftest.py: `api_url`).
+    """
     from plbook.sandbox.addresses import SandboxPorts
     from plbook.sandbox.stripe_api import stripe_api_server
     from plbook.sandbox.stripe_store import StripeAccount
