@@ -103,7 +103,7 @@ class Freshness:
             latest[run["environment"]] = run
             for step in run.get("steps") or ():
                 if step["status"] == "passed" and step.get("finished_at"):
-                    steps[step["path"]] = _aware(datetime.fromisoformat(step["finished_at"]))
+                    steps[step["path"]] = _moment(step["finished_at"])
         passed = [run for run in mine if run["status"] == "passed"]
         verified = max(passed, key=lambda run: run["finished_at"]) if passed else None
         last_passed = verified["finished_at"] if verified else None
@@ -127,10 +127,11 @@ class Freshness:
         folder = files_folder(run_id, self.runs_dir)
         shown: dict[str, list[ShownFile]] = {}
         for step in run.get("steps") or ():
+            if "/" in str(step["path"]):
+                continue  # a step of a procedure it called: that procedure's page shows it
             for name in step.get("files") or ():
                 # Plain names in the run's folder only: a history document names nothing else.
-                top_level = "/" not in str(step["path"])
-                if top_level and _plain_name(name) and (folder / name).is_file():
+                if _plain_name(name) and (folder / name).is_file():
                     shown.setdefault(step["path"], []).append(
                         ShownFile(run_id, name, folder / name)
                     )
@@ -164,9 +165,7 @@ def _runs_within(run: dict[str, Any], calls: dict[str, dict[str, str]]) -> list[
             **run,
             "procedure": procedure,
             "status": step["status"],
-            "finished_at": _aware(datetime.fromisoformat(step["finished_at"]))
-            if step.get("finished_at")
-            else None,
+            "finished_at": _moment(step["finished_at"]) if step.get("finished_at") else None,
             "duration_ms": step.get("duration_ms"),
             "within": run.get("within") or run["procedure"],
             "steps": [
@@ -230,6 +229,11 @@ def _with_aware_times(run: dict[str, Any]) -> dict[str, Any]:
         if isinstance(run.get(key), datetime):
             run[key] = _aware(run[key])
     return run
+
+
+def _moment(text: str) -> datetime:
+    """Give a step's recorded ISO time as an aware datetime."""
+    return _aware(datetime.fromisoformat(text))
 
 
 def _aware(moment: datetime) -> datetime:

@@ -11,7 +11,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from run_support import Runbook, runbook_at
+from run_support import CANARY, Runbook
+
+from plbook.sandbox.addresses import free_ports
 
 
 class _FaultyHandler(BaseHTTPRequestHandler):
@@ -85,4 +87,13 @@ def api_url() -> Iterator[str]:
 @pytest.fixture
 def runbook(tmp_path: Path, api_url: str) -> Runbook:
     """Give an empty runbook whose `test` environment points at the local API."""
-    return runbook_at(tmp_path, api_url)
+    return Runbook(
+        tmp_path,
+        values={
+            "api_url": api_url,
+            "down_url": f"http://127.0.0.1:{free_ports(1)[0]}",
+            "mongodb_database": "promptlens",
+            "stripe_api_base": "http://127.0.0.1:9",
+        },
+        secrets={"API_TOKEN": CANARY, "MONGODB_URI": None, "STRIPE_SECRET_KEY": None},
+    )

@@ -12,8 +12,6 @@ from typing import Any
 
 import yaml
 
-from plbook.sandbox.addresses import free_ports
-
 FIXTURES = Path(__file__).parent / "fixtures"
 CANARY = "canary-s3cr3t-7f1d2c"
 SANDBOX_STRIPE_KEY = "sk_test_plbook_sandbox"
@@ -107,17 +105,3 @@ class Runbook:
         process = self.start(procedure_id, *args, env=env)
         stdout, stderr = process.communicate(timeout=120)
         return Finished(process.returncode, stdout, stderr, self.directory)
-
-
-def runbook_at(directory: Path, api_url: str) -> Runbook:
-    """Give an empty runbook in `directory` whose environments point at the API at `api_url`."""
-    return Runbook(
-        directory,
-        values={
-            "api_url": api_url,
-            "down_url": f"http://127.0.0.1:{free_ports(1)[0]}",
-            "mongodb_database": "promptlens",
-            "stripe_api_base": "http://127.0.0.1:9",
-        },
-        secrets={"API_TOKEN": CANARY, "MONGODB_URI": None, "STRIPE_SECRET_KEY": None},
-    )
